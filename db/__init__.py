@@ -1,0 +1,1 @@
+"""What is stored and the rules for changing it. Knows nothing of GraphQL or HTTP."""

@@ -1,0 +1,226 @@
+"""Products and tags themselves: create, rename, delete, look up and list.
+
+Linking the two is the association service's job (db.associations); this module calls it
+when a product is created with tags, inside the same transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    Table,
+    and_,
+    delete,
+    exists,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db import names, readers
+from db.associations import MAX_ITEMS, Associations, TagRef
+from db.dialects import insert_ignoring_conflicts
+from db.engine import write_transaction
+from db.errors import Conflict, NotFound, TooMany
+from db.models import product_tags, products, tags, utcnow
+from db.records import Changed, Page, ProductRecord, TagRecord
+
+S = TypeVar("S", bound=Select[Any])
+
+
+@dataclass(frozen=True, slots=True)
+class ProductFilter:
+    """Which products a listing keeps: a name substring and tag conditions (by tag id)."""
+
+    name_contains: str | None = None
+    any_tags: tuple[int, ...] | None = None
+    all_tags: tuple[int, ...] = ()
+    none_tags: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class TagCursor:
+    """Where a page of tags (by name) resumes."""
+
+    name_key: str
+    tag_id: int
+
+
+class Catalog:
+    """Products and tags, bound to one session (one request)."""
+
+    def __init__(self, session: AsyncSession, *, max_items: int = MAX_ITEMS) -> None:
+        self._session = session
+        self._max_items = max_items
+        self._associations = Associations(session, max_items=max_items)
+
+    # -- products --------------------------------------------------------------------------
+
+    async def create_product(
+        self, name: str, tag_refs: Iterable[TagRef] = ()
+    ) -> tuple[ProductRecord, Changed]:
+        """Create a product, optionally tagged, in one transaction."""
+        clean = names.product_name(name)
+        async with write_transaction(self._session):
+            now = utcnow()
+            statement = (
+                insert(products)
+                .values(name=clean, created_at=now, updated_at=now)
+                .returning(*readers.PRODUCT_COLUMNS)
+            )
+            product = readers.product_record((await self._session.execute(statement)).one())
+            tag_ids = await self._associations.resolve_tags(tag_refs, create=True)
+            changed = await self._associations.link(product.id, tag_ids, None)
+            return product, changed
+
+    async def update_product(self, product_id: int, *, name: str | None = None) -> ProductRecord:
+        """Rename a product (a None name changes nothing but still checks it exists)."""
+        values = {} if name is None else {"name": names.product_name(name)}
+        async with write_transaction(self._session):
+            statement = (
+                update(products)
+                .where(products.c.id == product_id)
+                .values(**values, updated_at=utcnow())
+                .returning(*readers.PRODUCT_COLUMNS)
+            )
+            row = (await self._session.execute(statement)).first()
+            if row is None:
+                raise NotFound("product", [product_id])
+            return readers.product_record(row)
+
+    async def delete_product(self, product_id: int) -> None:
+        """Delete a product; its junction rows go with it (ON DELETE CASCADE)."""
+        await self._delete(products, product_id, "product")
+
+    # -- tags ------------------------------------------------------------------------------
+
+    async def create_tag(self, name: str) -> TagRecord:
+        """Create a tag; Conflict when a tag of the same name (case-insensitively) exists."""
+        clean = names.tag_name(name)
+        key = names.tag_key(clean)
+        async with write_transaction(self._session):
+            row = {"name": clean, "name_key": key, "created_at": utcnow()}
+            statement = insert_ignoring_conflicts(
+                self._session, tags, [row], on=["name_key"]
+            ).returning(*readers.TAG_COLUMNS)
+            created = (await self._session.execute(statement)).first()
+            if created is None:
+                raise Conflict("name", clean)
+            return readers.tag_record(created)
+
+    async def update_tag(self, tag_id: int, *, name: str | None = None) -> TagRecord:
+        """Rename a tag; Conflict when another tag already has the name."""
+        values: dict[str, Any] = {"name": tags.c.name}  # no-op update still returns the row
+        if name is not None:
+            clean = names.tag_name(name)
+            values = {"name": clean, "name_key": names.tag_key(clean)}
+        async with write_transaction(self._session):
+            statement = (
+                update(tags)
+                .where(tags.c.id == tag_id)
+                .values(**values)
+                .returning(*readers.TAG_COLUMNS)
+            )
+            try:
+                row = (await self._session.execute(statement)).first()
+            except IntegrityError as error:
+                raise Conflict("name", values["name"]) from error
+            if row is None:
+                raise NotFound("tag", [tag_id])
+            return readers.tag_record(row)
+
+    async def delete_tag(self, tag_id: int) -> None:
+        """Delete a tag; its junction rows go with it (ON DELETE CASCADE)."""
+        await self._delete(tags, tag_id, "tag")
+
+    # -- reading ---------------------------------------------------------------------------
+
+    async def tag_by_name(self, name: str) -> TagRecord | None:
+        """The tag with this name, compared as tags are (trimmed, case-insensitive)."""
+        key = names.tag_key(names.tag_name(name))
+        return (await readers.tags_by_keys(self._session, [key])).get(key)
+
+    async def products_page(
+        self, first: int, after: int | None = None, where: ProductFilter | None = None
+    ) -> Page[ProductRecord]:
+        """Products by id ascending, resuming after the product id `after`."""
+        query = self._filtered_products(select(*readers.PRODUCT_COLUMNS), where)
+        if after is not None:
+            query = query.where(products.c.id > after)
+        rows = (await self._session.execute(query.order_by(products.c.id).limit(first + 1))).all()
+        return Page([readers.product_record(r) for r in rows[:first]], len(rows) > first)
+
+    async def count_products(self, where: ProductFilter | None = None) -> int:
+        query = self._filtered_products(select(func.count()).select_from(products), where)
+        return (await self._session.execute(query)).scalar_one()
+
+    async def tags_page(
+        self, first: int, after: TagCursor | None = None, name_contains: str | None = None
+    ) -> Page[TagRecord]:
+        """Tags by name ascending (case-insensitively, then by id)."""
+        query = _tag_name_filter(select(*readers.TAG_COLUMNS), name_contains)
+        if after is not None:
+            query = query.where(
+                or_(
+                    tags.c.name_key > after.name_key,
+                    and_(tags.c.name_key == after.name_key, tags.c.id > after.tag_id),
+                )
+            )
+        query = query.order_by(tags.c.name_key, tags.c.id).limit(first + 1)
+        rows = (await self._session.execute(query)).all()
+        return Page([readers.tag_record(r) for r in rows[:first]], len(rows) > first)
+
+    async def count_tags(self, name_contains: str | None = None) -> int:
+        query = _tag_name_filter(select(func.count()).select_from(tags), name_contains)
+        return (await self._session.execute(query)).scalar_one()
+
+    # -- inside ----------------------------------------------------------------------------
+
+    def _filtered_products(self, query: S, where: ProductFilter | None) -> S:
+        if where is None:
+            return query
+        if where.name_contains:
+            query = query.where(products.c.name.icontains(where.name_contains, autoescape=True))
+        for field, ids in (
+            ("any", where.any_tags),
+            ("all", where.all_tags),
+            ("none", where.none_tags),
+        ):
+            if ids is not None and len(ids) > self._max_items:
+                raise TooMany(f"tags.{field}", self._max_items, len(ids))
+        if where.any_tags is not None:
+            query = query.where(_has_tag(where.any_tags))
+        if where.all_tags:
+            for tag_id in sorted(set(where.all_tags)):
+                query = query.where(_has_tag((tag_id,)))
+        if where.none_tags:
+            query = query.where(~_has_tag(where.none_tags))
+        return query
+
+    async def _delete(self, table: Table, row_id: int, kind: str) -> None:
+        async with write_transaction(self._session):
+            statement = delete(table).where(table.c.id == row_id).returning(table.c.id)
+            if (await self._session.execute(statement)).first() is None:
+                raise NotFound(kind, [row_id])
+
+
+def _has_tag(tag_ids: Sequence[int]) -> ColumnElement[bool]:
+    return exists().where(
+        product_tags.c.product_id == products.c.id, product_tags.c.tag_id.in_(tag_ids)
+    )
+
+
+def _tag_name_filter(query: S, name_contains: str | None) -> S:
+    if not name_contains:
+        return query
+    needle = names.tag_key(name_contains.strip())
+    return query.where(tags.c.name_key.contains(needle, autoescape=True))

@@ -1,0 +1,93 @@
+"""Engines and sessions. The engine is the only long-lived database object in the process."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import create_async_engine as _create_async_engine
+
+SQLITE_BUSY_TIMEOUT_MS = 5_000
+_WRITE = "catalog_write"
+
+
+def is_sqlite(url: str) -> bool:
+    return url.startswith("sqlite")
+
+
+def create_engine(
+    url: str,
+    *,
+    pool_size: int = 10,
+    statement_timeout_ms: int | None = None,
+    echo: bool = False,
+) -> AsyncEngine:
+    """An async engine for SQLite (aiosqlite) or PostgreSQL (asyncpg).
+
+    SQLite gets foreign keys, WAL and a busy timeout on every connection, and write
+    transactions open with BEGIN IMMEDIATE so that concurrent writers queue instead of
+    failing. PostgreSQL gets a pool and, when asked, a per-statement timeout.
+    """
+    if is_sqlite(url):
+        engine = _create_async_engine(url, echo=echo)
+        _configure_sqlite(engine)
+        return engine
+    connect_args: dict[str, Any] = {}
+    if statement_timeout_ms:
+        connect_args["server_settings"] = {"statement_timeout": str(statement_timeout_ms)}
+    return _create_async_engine(
+        url,
+        echo=echo,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=False,
+        pool_recycle=1800,
+        connect_args=connect_args,
+    )
+
+
+def _configure_sqlite(engine: AsyncEngine) -> None:
+    sync_engine = engine.sync_engine
+
+    @event.listens_for(sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Take transaction control from the driver so BEGIN is ours to emit.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.close()
+
+    @event.listens_for(sync_engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        immediate = connection.get_execution_options().get(_WRITE, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+
+
+@asynccontextmanager
+async def write_transaction(session: AsyncSession) -> AsyncIterator[AsyncSession]:
+    """One write, one transaction: commit on success, roll back everything on any error.
+
+    A read transaction left open by earlier fields of the same request is closed first, so
+    the write sees the latest committed state and takes its locks fresh.
+    """
+    if session.in_transaction():
+        await session.rollback()
+    await session.connection(execution_options={_WRITE: True})
+    try:
+        yield session
+    except BaseException:
+        await session.rollback()
+        raise
+    else:
+        await session.commit()

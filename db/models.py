@@ -1,0 +1,106 @@
+"""The stored shape of a catalog: products, tags and the junction between them."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, cast
+
+from sqlalchemy import (
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    func,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+from db.names import PRODUCT_NAME_MAX, TAG_NAME_MAX
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# Keys sort bytewise on every database, so paging by name agrees between SQLite and PostgreSQL.
+TagKey = String(TAG_NAME_MAX * 4).with_variant(
+    String(TAG_NAME_MAX * 4, collation="C"), "postgresql"
+)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC on the way out, on every database (SQLite stores naive text)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: UTCDateTime()}
+
+
+class Product(Base):
+    __tablename__ = "products"
+    __table_args__ = {"sqlite_autoincrement": True}  # never reuse the id of a deleted row
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(PRODUCT_NAME_MAX))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=func.now())
+
+    tag_links: Mapped[list[ProductTag]] = relationship(
+        back_populates="product", lazy="raise", passive_deletes=True
+    )
+
+
+class Tag(Base):
+    __tablename__ = "tags"
+    __table_args__ = {"sqlite_autoincrement": True}
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(TAG_NAME_MAX))
+    # casefold(trimmed name): the unique key that makes "Sale" and "sale " one tag.
+    name_key: Mapped[str] = mapped_column(TagKey, unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=func.now())
+
+    product_links: Mapped[list[ProductTag]] = relationship(
+        back_populates="tag", lazy="raise", passive_deletes=True
+    )
+
+
+class ProductTag(Base):
+    """The junction as an association object: a pair plus its own columns."""
+
+    __tablename__ = "product_tags"
+    __table_args__ = (Index("ix_product_tags_tag_id_product_id", "tag_id", "product_id"),)
+
+    product_id: Mapped[int] = mapped_column(
+        ForeignKey("products.id", ondelete="CASCADE"), primary_key=True
+    )
+    tag_id: Mapped[int] = mapped_column(ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True)
+    priority: Mapped[int] = mapped_column(default=0, server_default="0")
+    added_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=func.now())
+
+    product: Mapped[Product] = relationship(back_populates="tag_links", lazy="raise")
+    tag: Mapped[Tag] = relationship(back_populates="product_links", lazy="raise")
+
+
+products = cast(Table, Product.__table__)
+tags = cast(Table, Tag.__table__)
+product_tags = cast(Table, ProductTag.__table__)

@@ -1,0 +1,170 @@
+"""Batch readers: each is ONE SQL statement, whatever the number of parents.
+
+They feed the GraphQL dataloaders, so a request costs statements per level of nesting,
+never per row.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Collection, Sequence
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import product_tags, products, tags
+from db.records import ProductLink, ProductRecord, TagLink, TagLinkKey, TagRecord
+
+TAG_COLUMNS = (tags.c.id, tags.c.name, tags.c.name_key, tags.c.created_at)
+PRODUCT_COLUMNS = (products.c.id, products.c.name, products.c.created_at, products.c.updated_at)
+
+
+def tag_record(row: Any) -> TagRecord:
+    return TagRecord(row.id, row.name, row.name_key, row.created_at)
+
+
+def product_record(row: Any) -> ProductRecord:
+    return ProductRecord(row.id, row.name, row.created_at, row.updated_at)
+
+
+async def tags_by_ids(session: AsyncSession, ids: Collection[int]) -> dict[int, TagRecord]:
+    """The tags with these ids; missing ids are simply absent."""
+    rows = await session.execute(select(*TAG_COLUMNS).where(tags.c.id.in_(ids)))
+    return {row.id: tag_record(row) for row in rows}
+
+
+async def tags_by_keys(session: AsyncSession, keys: Collection[str]) -> dict[str, TagRecord]:
+    """The tags whose name keys (see db.names.tag_key) are among these."""
+    rows = await session.execute(select(*TAG_COLUMNS).where(tags.c.name_key.in_(keys)))
+    return {row.name_key: tag_record(row) for row in rows}
+
+
+async def products_by_ids(session: AsyncSession, ids: Collection[int]) -> dict[int, ProductRecord]:
+    """The products with these ids; missing ids are simply absent."""
+    rows = await session.execute(select(*PRODUCT_COLUMNS).where(products.c.id.in_(ids)))
+    return {row.id: product_record(row) for row in rows}
+
+
+async def tags_for_products(
+    session: AsyncSession,
+    product_ids: Collection[int],
+    first: int,
+    after: TagLinkKey | None = None,
+) -> dict[int, tuple[list[TagLink], bool]]:
+    """A page of each product's tags, by priority DESC, then name, then id.
+
+    Shape:
+        SELECT * FROM (
+          SELECT pt.product_id, pt.priority, pt.added_at, t.*,
+                 row_number() OVER (PARTITION BY pt.product_id
+                                    ORDER BY pt.priority DESC, t.name_key, t.id) AS rn
+          FROM product_tags pt JOIN tags t ON t.id = pt.tag_id
+          WHERE pt.product_id IN (:ids) [AND (priority, name_key, id) after the cursor]
+        ) WHERE rn <= :first + 1
+    Returns {product_id: (links, has_next_page)}; products without tags are absent.
+    """
+    rn = (
+        func.row_number()
+        .over(
+            partition_by=product_tags.c.product_id,
+            order_by=(product_tags.c.priority.desc(), tags.c.name_key, tags.c.id),
+        )
+        .label("rn")
+    )
+    inner = (
+        select(product_tags.c.product_id, product_tags.c.priority, product_tags.c.added_at)
+        .add_columns(*TAG_COLUMNS, rn)
+        .join(tags, tags.c.id == product_tags.c.tag_id)
+        .where(product_tags.c.product_id.in_(product_ids))
+    )
+    if after is not None:
+        inner = inner.where(
+            or_(
+                product_tags.c.priority < after.priority,
+                and_(
+                    product_tags.c.priority == after.priority,
+                    or_(
+                        tags.c.name_key > after.name_key,
+                        and_(tags.c.name_key == after.name_key, tags.c.id > after.tag_id),
+                    ),
+                ),
+            )
+        )
+    page = inner.subquery()
+    query = select(page).where(page.c.rn <= first + 1).order_by(page.c.product_id, page.c.rn)
+    grouped: dict[int, list[TagLink]] = defaultdict(list)
+    for row in await session.execute(query):
+        grouped[row.product_id].append(TagLink(tag_record(row), row.priority, row.added_at))
+    return {pid: (links[:first], len(links) > first) for pid, links in grouped.items()}
+
+
+async def products_for_tags(
+    session: AsyncSession,
+    tag_ids: Collection[int],
+    first: int,
+    after: int | None = None,
+) -> dict[int, tuple[list[ProductLink], bool]]:
+    """A page of each tag's products, by product id ascending, resuming after `after`.
+
+    Shape:
+        SELECT * FROM (
+          SELECT pt.tag_id, pt.priority, pt.added_at, p.*,
+                 row_number() OVER (PARTITION BY pt.tag_id ORDER BY pt.product_id) AS rn
+          FROM product_tags pt JOIN products p ON p.id = pt.product_id
+          WHERE pt.tag_id IN (:ids) [AND pt.product_id > :after]
+        ) WHERE rn <= :first + 1
+    Returns {tag_id: (links, has_next_page)}; tags without products are absent.
+    """
+    rn = (
+        func.row_number()
+        .over(partition_by=product_tags.c.tag_id, order_by=product_tags.c.product_id)
+        .label("rn")
+    )
+    inner = (
+        select(product_tags.c.tag_id, product_tags.c.priority, product_tags.c.added_at)
+        .add_columns(*PRODUCT_COLUMNS, rn)
+        .join(products, products.c.id == product_tags.c.product_id)
+        .where(product_tags.c.tag_id.in_(tag_ids))
+    )
+    if after is not None:
+        inner = inner.where(product_tags.c.product_id > after)
+    page = inner.subquery()
+    query = select(page).where(page.c.rn <= first + 1).order_by(page.c.tag_id, page.c.rn)
+    grouped: dict[int, list[ProductLink]] = defaultdict(list)
+    for row in await session.execute(query):
+        grouped[row.tag_id].append(ProductLink(product_record(row), row.priority, row.added_at))
+    return {tid: (links[:first], len(links) > first) for tid, links in grouped.items()}
+
+
+async def tag_counts(session: AsyncSession, product_ids: Collection[int]) -> dict[int, int]:
+    """How many tags each product has; products without tags are absent (count 0)."""
+    query = (
+        select(product_tags.c.product_id, func.count())
+        .where(product_tags.c.product_id.in_(product_ids))
+        .group_by(product_tags.c.product_id)
+    )
+    return {pid: n for pid, n in (await session.execute(query)).tuples()}
+
+
+async def product_counts(session: AsyncSession, tag_ids: Collection[int]) -> dict[int, int]:
+    """How many products each tag has; tags without products are absent (count 0)."""
+    query = (
+        select(product_tags.c.tag_id, func.count())
+        .where(product_tags.c.tag_id.in_(tag_ids))
+        .group_by(product_tags.c.tag_id)
+    )
+    return {tid: n for tid, n in (await session.execute(query)).tuples()}
+
+
+async def tag_ids_among(
+    session: AsyncSession, product_ids: Collection[int], tag_ids: Sequence[int]
+) -> dict[int, set[int]]:
+    """For each product, which of `tag_ids` it has: the basis of has-tags questions."""
+    query = select(product_tags.c.product_id, product_tags.c.tag_id).where(
+        product_tags.c.product_id.in_(product_ids), product_tags.c.tag_id.in_(tag_ids)
+    )
+    found: dict[int, set[int]] = defaultdict(set)
+    for pid, tid in (await session.execute(query)).tuples():
+        found[pid].add(tid)
+    return found
