@@ -271,7 +271,7 @@ class Associations:
         insert = insert_ignoring_conflicts(
             self._session, product_tags, rows, on=["product_id", "tag_id"]
         ).returning(product_tags.c.product_id, product_tags.c.tag_id)
-        return sorted((await self._session.execute(insert)).tuples())
+        return sorted((row[0], row[1]) for row in await self._session.execute(insert))
 
     async def _set_priority(self, pairs: Sequence[tuple[int, int]], priority: int) -> None:
         if not pairs:

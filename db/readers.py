@@ -144,7 +144,7 @@ async def tag_counts(session: AsyncSession, product_ids: Collection[int]) -> dic
         .where(product_tags.c.product_id.in_(product_ids))
         .group_by(product_tags.c.product_id)
     )
-    return {pid: n for pid, n in (await session.execute(query)).tuples()}
+    return {pid: n for pid, n in await session.execute(query)}
 
 
 async def product_counts(session: AsyncSession, tag_ids: Collection[int]) -> dict[int, int]:
@@ -154,7 +154,7 @@ async def product_counts(session: AsyncSession, tag_ids: Collection[int]) -> dic
         .where(product_tags.c.tag_id.in_(tag_ids))
         .group_by(product_tags.c.tag_id)
     )
-    return {tid: n for tid, n in (await session.execute(query)).tuples()}
+    return {tid: n for tid, n in await session.execute(query)}
 
 
 async def tag_ids_among(
@@ -165,6 +165,6 @@ async def tag_ids_among(
         product_tags.c.product_id.in_(product_ids), product_tags.c.tag_id.in_(tag_ids)
     )
     found: dict[int, set[int]] = defaultdict(set)
-    for pid, tid in (await session.execute(query)).tuples():
+    for pid, tid in await session.execute(query):
         found[pid].add(tid)
     return found

@@ -1,0 +1,35 @@
+"""What travels with one request: its session, its loaders, its limits and its caller."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from resolvers.loaders import Loaders
+
+Access = Literal["none", "read", "write"]
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    default_first: int = 20
+    max_first: int = 100
+    max_items: int = 100
+
+
+@dataclass
+class RequestContext:
+    session: AsyncSession
+    limits: Limits = field(default_factory=Limits)
+    access: Access = "write"
+    request_id: str = ""
+    loaders: Loaders = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.loaders = Loaders(self.session)
+
+    def after_write(self) -> None:
+        """Forget everything loaded so far: what follows a write must see it."""
+        self.loaders = Loaders(self.session)

@@ -1,0 +1,51 @@
+"""Global ids ("Product:12", base64-encoded, as Relay and GitHub do) and paging cursors."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from typing import Any
+
+MAX_DATABASE_ID = 2**31 - 1  # the integer columns' range: anything above names no row
+
+
+class BadId(ValueError):
+    """An id that is not a well-formed global id of the expected type."""
+
+
+def encode_id(type_name: str, database_id: int) -> str:
+    return base64.b64encode(f"{type_name}:{database_id}".encode()).decode()
+
+
+def decode_id(value: str, expected: str | None = None) -> tuple[str, int]:
+    """(type name, database id) of a global id; BadId when malformed or of another type."""
+    try:
+        raw = base64.b64decode(value.encode("ascii"), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeError, ValueError) as error:
+        raise BadId(f"{value!r} is not a valid id") from error
+    type_name, _, number = raw.partition(":")
+    if not number.isascii() or not number.isdigit() or not 0 < int(number) <= MAX_DATABASE_ID:
+        raise BadId(f"{value!r} is not a valid id")
+    if expected is not None and type_name != expected:
+        raise BadId(f"{value!r} is not the id of a {expected}")
+    return type_name, int(number)
+
+
+def encode_cursor(*parts: Any) -> str:
+    return base64.urlsafe_b64encode(json.dumps(parts, separators=(",", ":")).encode()).decode()
+
+
+def decode_cursor(value: str, *types: type) -> tuple[Any, ...]:
+    """The parts of a cursor made by encode_cursor, checked against `types`; else ValueError."""
+    try:
+        parts = json.loads(base64.urlsafe_b64decode(value.encode("ascii")))
+    except (binascii.Error, UnicodeError, ValueError) as error:
+        raise ValueError(f"{value!r} is not a valid cursor") from error
+    if (
+        not isinstance(parts, list)
+        or len(parts) != len(types)
+        or not all(type(p) is t for p, t in zip(parts, types, strict=True))
+    ):
+        raise ValueError(f"{value!r} is not a valid cursor")
+    return tuple(parts)

@@ -1,0 +1,99 @@
+"""Per-request DataLoaders over the service's batch readers.
+
+Each loader turns all the keys a level of the query asks for into one statement, so a
+request's statement count follows the depth of the query, not the number of rows.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any, TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from strawberry.dataloader import DataLoader
+
+from db import readers
+from db.records import ProductLink, ProductRecord, TagLink, TagLinkKey, TagRecord
+
+V = TypeVar("V")
+
+# (parent id, first, after): one page of a parent's links.
+TagPageKey = tuple[int, int, TagLinkKey | None]
+ProductPageKey = tuple[int, int, int | None]
+TagLinkPage = tuple[list[TagLink], bool]
+ProductLinkPage = tuple[list[ProductLink], bool]
+# (product id, tag ids asked about)
+HasKey = tuple[int, tuple[int, ...]]
+
+
+class Loaders:
+    """The loaders of one request. Built fresh per request (and after each write)."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.product = DataLoader(self._products)
+        self.tag = DataLoader(self._tags)
+        self.tag_by_key = DataLoader(self._tags_by_key)
+        self.tags_page = DataLoader(self._tag_pages)
+        self.products_page = DataLoader(self._product_pages)
+        self.tag_count = DataLoader(self._tag_counts)
+        self.product_count = DataLoader(self._product_counts)
+        self.tag_ids_among = DataLoader(self._tag_ids_among)
+        self._session = session
+
+    async def _products(self, ids: Sequence[int]) -> list[ProductRecord | None]:
+        found = await readers.products_by_ids(self._session, ids)
+        return [found.get(i) for i in ids]
+
+    async def _tags(self, ids: Sequence[int]) -> list[TagRecord | None]:
+        found = await readers.tags_by_ids(self._session, ids)
+        return [found.get(i) for i in ids]
+
+    async def _tags_by_key(self, keys: Sequence[str]) -> list[TagRecord | None]:
+        found = await readers.tags_by_keys(self._session, keys)
+        return [found.get(k) for k in keys]
+
+    async def _tag_pages(self, keys: Sequence[TagPageKey]) -> list[TagLinkPage]:
+        async def read(
+            ids: list[int], args: tuple[int, TagLinkKey | None]
+        ) -> dict[int, TagLinkPage]:
+            return await readers.tags_for_products(self._session, ids, *args)
+
+        return await _grouped(keys, read, ([], False))
+
+    async def _product_pages(self, keys: Sequence[ProductPageKey]) -> list[ProductLinkPage]:
+        async def read(ids: list[int], args: tuple[Any, ...]) -> dict[int, ProductLinkPage]:
+            return await readers.products_for_tags(self._session, ids, *args)
+
+        return await _grouped(keys, read, ([], False))
+
+    async def _tag_counts(self, ids: Sequence[int]) -> list[int]:
+        counts = await readers.tag_counts(self._session, ids)
+        return [counts.get(i, 0) for i in ids]
+
+    async def _product_counts(self, ids: Sequence[int]) -> list[int]:
+        counts = await readers.product_counts(self._session, ids)
+        return [counts.get(i, 0) for i in ids]
+
+    async def _tag_ids_among(self, keys: Sequence[HasKey]) -> list[set[int]]:
+        async def read(ids: list[int], args: tuple[Any, ...]) -> dict[int, set[int]]:
+            return await readers.tag_ids_among(self._session, ids, args[0])
+
+        return await _grouped(keys, read, set())
+
+
+async def _grouped(
+    keys: Sequence[tuple[Any, ...]],
+    read: Callable[[list[int], tuple[Any, ...]], Awaitable[Mapping[int, V]]],
+    empty: V,
+) -> list[V]:
+    """Answer keys (parent id, *args) with one read per distinct args (normally just one)."""
+    by_args: dict[tuple[Any, ...], list[int]] = defaultdict(list)
+    for key in keys:
+        by_args[key[1:]].append(key[0])
+    answers: dict[tuple[Any, ...], V] = {}
+    for args, parent_ids in by_args.items():
+        found = await read(list(dict.fromkeys(parent_ids)), args)
+        for parent_id in parent_ids:
+            answers[(parent_id, *args)] = found.get(parent_id, empty)
+    return [answers[key] for key in keys]

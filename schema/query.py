@@ -1,0 +1,93 @@
+"""The Query root: lookups by id and the two top-level lists."""
+
+from __future__ import annotations
+
+import strawberry
+
+from db.records import ProductRecord, TagRecord
+from resolvers import queries
+from schema.constants import DEFAULT_FIRST
+from schema.inputs import ProductFilter, TagFilter
+from schema.types import (
+    Info,
+    Node,
+    Product,
+    ProductConnection,
+    ProductEdge,
+    Tag,
+    TagConnection,
+    TagEdge,
+    page_info,
+)
+
+
+def as_node(record: ProductRecord | TagRecord | None) -> Node | None:
+    if isinstance(record, ProductRecord):
+        return Product.of(record)
+    if isinstance(record, TagRecord):
+        return Tag.of(record)
+    return None
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="Any object by its global id; null when there is none.")
+    async def node(self, info: Info, id: strawberry.ID) -> Node | None:
+        return as_node(await queries.node(info.context, id))
+
+    @strawberry.field(description="Objects by global ids, in order; null where there is none.")
+    async def nodes(self, info: Info, ids: list[strawberry.ID]) -> list[Node | None]:
+        return [as_node(r) for r in await queries.nodes(info.context, ids)]
+
+    @strawberry.field
+    async def product(self, info: Info, id: strawberry.ID) -> Product | None:
+        record = await queries.product(info.context, id)
+        return None if record is None else Product.of(record)
+
+    @strawberry.field(description="Products by databaseId ascending.")
+    async def products(
+        self,
+        info: Info,
+        first: int | None = DEFAULT_FIRST,
+        after: str | None = None,
+        filter: ProductFilter | None = None,
+    ) -> ProductConnection:
+        tags = filter.tags if filter else None
+        where = queries.product_filter(
+            info.context,
+            filter.name_contains if filter else None,
+            None if tags is None else queries.TagMatchArgs(tags.any, tags.all, tags.none),
+        )
+        page = await queries.products(info.context, first, after, where)
+        edges = [
+            ProductEdge(cursor=queries.product_cursor(r), node=Product.of(r)) for r in page.items
+        ]
+        return ProductConnection(
+            edges=edges,
+            page_info=page_info(edges, lambda e: e.cursor, page.has_next, after),
+            filter=where,
+        )
+
+    @strawberry.field(description="A tag by global id or by name (trimmed, case-insensitive).")
+    async def tag(
+        self, info: Info, id: strawberry.ID | None = None, name: str | None = None
+    ) -> Tag | None:
+        record = await queries.tag(info.context, id, name)
+        return None if record is None else Tag.of(record)
+
+    @strawberry.field(description="Tags by name ascending.")
+    async def tags(
+        self,
+        info: Info,
+        first: int | None = DEFAULT_FIRST,
+        after: str | None = None,
+        filter: TagFilter | None = None,
+    ) -> TagConnection:
+        name_contains = filter.name_contains if filter else None
+        page = await queries.tags(info.context, first, after, name_contains)
+        edges = [TagEdge(cursor=queries.tag_cursor(r), node=Tag.of(r)) for r in page.items]
+        return TagConnection(
+            edges=edges,
+            page_info=page_info(edges, lambda e: e.cursor, page.has_next, after),
+            name_contains=name_contains,
+        )

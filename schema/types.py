@@ -1,0 +1,233 @@
+"""The object types clients see: Product, Tag, the Node interface and the connections."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from enum import Enum
+from typing import TypeVar
+
+import strawberry
+
+from db.records import ProductLink, ProductRecord, TagLink, TagRecord
+from resolvers import queries
+from resolvers.context import RequestContext
+from resolvers.ids import encode_id
+from schema.constants import DEFAULT_FIRST
+
+Info = strawberry.Info[RequestContext, None]
+E = TypeVar("E")
+
+
+@strawberry.enum(description="How hasTags combines the tags it is asked about.")
+class Match(Enum):
+    ALL = "all"
+    ANY = "any"
+
+
+@strawberry.interface(description="An object with a global id, fetchable with `node(id:)`.")
+class Node:
+    id: strawberry.ID
+
+
+@strawberry.type
+class PageInfo:
+    has_next_page: bool
+    has_previous_page: bool
+    start_cursor: str | None
+    end_cursor: str | None
+
+
+def page_info(
+    edges: Sequence[E], cursor: Callable[[E], str], has_next: bool, after: str | None
+) -> PageInfo:
+    return PageInfo(
+        has_next_page=has_next,
+        has_previous_page=after is not None,
+        start_cursor=cursor(edges[0]) if edges else None,
+        end_cursor=cursor(edges[-1]) if edges else None,
+    )
+
+
+@strawberry.type
+class Product(Node):
+    database_id: int
+    name: str
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, record: ProductRecord) -> Product:
+        return cls(
+            id=strawberry.ID(encode_id("Product", record.id)),
+            database_id=record.id,
+            name=record.name,
+            created_at=record.created_at,
+            updated_at=record.updated_at,
+        )
+
+    @strawberry.field(description="This product's tags, by priority (highest first), then name.")
+    async def tags(
+        self, info: Info, first: int | None = DEFAULT_FIRST, after: str | None = None
+    ) -> ProductTagConnection:
+        links, has_next = await queries.tags_of_product(
+            info.context, self.database_id, first, after
+        )
+        edges = [ProductTagEdge.of(link) for link in links]
+        return ProductTagConnection(
+            edges=edges,
+            page_info=page_info(edges, _cursor, has_next, after),
+            product_id=self.database_id,
+        )
+
+    @strawberry.field(description="Whether this product has all (or any) of the given tags.")
+    async def has_tags(
+        self,
+        info: Info,
+        ids: list[strawberry.ID] | None = None,
+        names: list[str] | None = None,
+        match: Match | None = Match.ALL,
+    ) -> bool:
+        return await queries.has_tags(
+            info.context, self.database_id, ids, names, match_all=match is not Match.ANY
+        )
+
+
+@strawberry.type
+class Tag(Node):
+    database_id: int
+    name: str
+    created_at: datetime
+
+    @classmethod
+    def of(cls, record: TagRecord) -> Tag:
+        return cls(
+            id=strawberry.ID(encode_id("Tag", record.id)),
+            database_id=record.id,
+            name=record.name,
+            created_at=record.created_at,
+        )
+
+    @strawberry.field(description="The products carrying this tag, by databaseId ascending.")
+    async def products(
+        self, info: Info, first: int | None = DEFAULT_FIRST, after: str | None = None
+    ) -> TagProductConnection:
+        links, has_next = await queries.products_of_tag(
+            info.context, self.database_id, first, after
+        )
+        edges = [TagProductEdge.of(link) for link in links]
+        return TagProductConnection(
+            edges=edges,
+            page_info=page_info(edges, _cursor, has_next, after),
+            tag_id=self.database_id,
+        )
+
+
+def _cursor(edge: ProductTagEdge | TagProductEdge | ProductEdge | TagEdge) -> str:
+    return edge.cursor
+
+
+@strawberry.type
+class ProductTagEdge:
+    cursor: str
+    node: Tag
+    priority: int
+    added_at: datetime
+
+    @classmethod
+    def of(cls, link: TagLink) -> ProductTagEdge:
+        return cls(
+            cursor=queries.tag_link_cursor(link),
+            node=Tag.of(link.tag),
+            priority=link.priority,
+            added_at=link.added_at,
+        )
+
+
+@strawberry.type
+class ProductTagConnection:
+    edges: list[ProductTagEdge]
+    page_info: PageInfo
+    product_id: strawberry.Private[int]
+
+    @strawberry.field
+    def nodes(self) -> list[Tag]:
+        return [edge.node for edge in self.edges]
+
+    @strawberry.field
+    async def total_count(self, info: Info) -> int:
+        return await queries.tag_count(info.context, self.product_id)
+
+
+@strawberry.type
+class TagProductEdge:
+    cursor: str
+    node: Product
+    priority: int
+    added_at: datetime
+
+    @classmethod
+    def of(cls, link: ProductLink) -> TagProductEdge:
+        return cls(
+            cursor=queries.product_link_cursor(link),
+            node=Product.of(link.product),
+            priority=link.priority,
+            added_at=link.added_at,
+        )
+
+
+@strawberry.type
+class TagProductConnection:
+    edges: list[TagProductEdge]
+    page_info: PageInfo
+    tag_id: strawberry.Private[int]
+
+    @strawberry.field
+    def nodes(self) -> list[Product]:
+        return [edge.node for edge in self.edges]
+
+    @strawberry.field
+    async def total_count(self, info: Info) -> int:
+        return await queries.product_count(info.context, self.tag_id)
+
+
+@strawberry.type
+class ProductEdge:
+    cursor: str
+    node: Product
+
+
+@strawberry.type
+class ProductConnection:
+    edges: list[ProductEdge]
+    page_info: PageInfo
+    filter: strawberry.Private[queries.ProductFilter | None]
+
+    @strawberry.field
+    def nodes(self) -> list[Product]:
+        return [edge.node for edge in self.edges]
+
+    @strawberry.field
+    async def total_count(self, info: Info) -> int:
+        return await queries.products_total(info.context, self.filter)
+
+
+@strawberry.type
+class TagEdge:
+    cursor: str
+    node: Tag
+
+
+@strawberry.type
+class TagConnection:
+    edges: list[TagEdge]
+    page_info: PageInfo
+    name_contains: strawberry.Private[str | None]
+
+    @strawberry.field
+    def nodes(self) -> list[Tag]:
+        return [edge.node for edge in self.edges]
+
+    @strawberry.field
+    async def total_count(self, info: Info) -> int:
+        return await queries.tags_total(info.context, self.name_contains)

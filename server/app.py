@@ -1,0 +1,65 @@
+"""The ASGI application: /graphql, /healthz and /readyz, built from one Settings object."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from sqlalchemy import text
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from db.engine import create_engine, session_factory
+from db.migrate import current_revision, head_revision
+from db.statements import instrument
+from schema import build_schema
+from server.settings import Settings
+from server.view import CatalogView
+
+
+def create_app(settings: Settings) -> Starlette:
+    engine = create_engine(
+        settings.database_url,
+        pool_size=settings.db_pool_size,
+        statement_timeout_ms=settings.request_timeout_ms,
+    )
+    instrument(engine)
+    view = CatalogView(build_schema(), session_factory(engine), settings)
+
+    async def healthz(_request: Request) -> JSONResponse:
+        return JSONResponse({"status": "ok"})
+
+    async def readyz(_request: Request) -> JSONResponse:
+        """Ready when the database answers and carries the newest migration."""
+        try:
+            async with engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+                revision = await current_revision(connection)
+        except Exception as error:  # any failure to reach the database means not ready
+            return JSONResponse(
+                {"status": "unavailable", "reason": type(error).__name__}, status_code=503
+            )
+        if revision != head_revision():
+            return JSONResponse(
+                {"status": "unavailable", "reason": "migrations pending", "revision": revision},
+                status_code=503,
+            )
+        return JSONResponse({"status": "ok", "revision": revision})
+
+    @asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        yield
+        await engine.dispose()
+
+    app = Starlette(
+        routes=[
+            Route("/graphql", view, methods=["GET", "POST"]),
+            Route("/healthz", healthz, methods=["GET"]),
+            Route("/readyz", readyz, methods=["GET"]),
+        ],
+        lifespan=lifespan,
+    )
+    app.state.engine = engine  # for the lifespan and for tests that run without one
+    return app

@@ -1,0 +1,129 @@
+"""The `catalog` command: serve, migrate, seed and export the schema."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import ipaddress
+import os
+import sys
+
+from server.settings import Settings, SettingsError
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="catalog", description="Catalog GraphQL server")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="serve the GraphQL API")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--database-url", help="overrides CATALOG_DATABASE_URL")
+    serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument(
+        "--allow-open-writes",
+        action="store_true",
+        help="accept writes without a token on a non-loopback address (never in production)",
+    )
+
+    db = commands.add_parser("db", help="database tasks")
+    db_commands = db.add_subparsers(dest="db_command", required=True)
+    upgrade = db_commands.add_parser("upgrade", help="apply all migrations")
+    upgrade.add_argument("--database-url", help="overrides CATALOG_DATABASE_URL")
+
+    seed = commands.add_parser("seed", help="fill the database with data")
+    seed.add_argument("--demo", action="store_true", required=True, help="the demo catalog")
+    seed.add_argument("--if-empty", action="store_true", help="only when there are no products")
+    seed.add_argument("--database-url", help="overrides CATALOG_DATABASE_URL")
+
+    commands.add_parser("export-schema", help="print the GraphQL schema (SDL)")
+
+    args = parser.parse_args(argv)
+    try:
+        settings = Settings.from_env()
+    except SettingsError as error:
+        parser.exit(2, f"catalog: {error}\n")
+    if getattr(args, "database_url", None):
+        settings = settings.but(database_url=args.database_url)
+
+    if args.command == "serve":
+        return _serve(settings, args)
+    if args.command == "db":
+        from db.migrate import upgrade as run_upgrade
+
+        run_upgrade(settings.database_url)
+        print("database is at the newest migration", file=sys.stderr)
+        return 0
+    if args.command == "seed":
+        return asyncio.run(_seed(settings, only_if_empty=args.if_empty))
+    if args.command == "export-schema":
+        from schema import build_schema
+
+        print(build_schema().as_str())
+        return 0
+    return 2
+
+
+def _serve(settings: Settings, args: argparse.Namespace) -> int:
+    import uvicorn
+
+    if not settings.write_tokens and not _is_loopback(args.host):
+        if not args.allow_open_writes:
+            print(
+                f"catalog: refusing to listen on {args.host} with no CATALOG_WRITE_TOKENS: "
+                "anyone could write. Set write tokens, bind to 127.0.0.1, or pass "
+                "--allow-open-writes.",
+                file=sys.stderr,
+            )
+            return 2
+        print("catalog: WARNING: writes are open to anyone who can reach it", file=sys.stderr)
+    elif not settings.write_tokens:
+        print(
+            f"catalog: no CATALOG_WRITE_TOKENS set; accepting writes because {args.host} "
+            "is a loopback address",
+            file=sys.stderr,
+        )
+    # Workers are separate processes: they read the same settings from the environment.
+    os.environ["CATALOG_DATABASE_URL"] = settings.database_url
+    if args.allow_open_writes:
+        os.environ["CATALOG_ALLOW_OPEN_WRITES"] = "1"
+    uvicorn.run(
+        "server.main:app_from_env",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        access_log=False,
+        log_level=settings.log_level.lower(),
+    )
+    return 0
+
+
+async def _seed(settings: Settings, *, only_if_empty: bool) -> int:
+    from db.engine import create_engine, session_factory
+    from db.seed import is_empty, seed_demo
+
+    engine = create_engine(settings.database_url)
+    try:
+        async with session_factory(engine)() as session:
+            if only_if_empty and not await is_empty(session):
+                print("catalog: database has products; not seeding", file=sys.stderr)
+                return 0
+            count = await seed_demo(session)
+            print(f"catalog: seeded {count} demo products", file=sys.stderr)
+    finally:
+        await engine.dispose()
+    return 0
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
