@@ -155,6 +155,30 @@ class Associations:
         links, has_next = pages.get(tag_id, ([], False))
         return Page(links, has_next)
 
+    # -- bulk --------------------------------------------------------------------------------
+
+    async def import_links(
+        self, links: Iterable[tuple[int, int, int]], *, chunk_size: int = 5000
+    ) -> int:
+        """Bulk-load (product_id, tag_id, priority) links in one transaction, for seeding.
+
+        Existing pairs are left as they are. Skips the per-call limits and parent locks of
+        the helpers above: it is meant for loading data, not for serving requests.
+        """
+        rows = [
+            {"product_id": p, "tag_id": t, "priority": priority, "added_at": utcnow()}
+            for p, t, priority in links
+        ]
+        async with write_transaction(self._session):
+            for start in range(0, len(rows), chunk_size):
+                chunk = rows[start : start + chunk_size]
+                await self._session.execute(
+                    insert_ignoring_conflicts(
+                        self._session, product_tags, chunk, on=["product_id", "tag_id"]
+                    )
+                )
+        return len(rows)
+
     # -- building blocks, also used by the catalog service inside its own transactions ---
 
     async def resolve_tags(

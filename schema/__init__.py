@@ -3,10 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from typing import Any
 
 import strawberry
-from strawberry.extensions import SchemaExtension
+from graphql import GraphQLError
+from strawberry.extensions import (
+    AddValidationRules,
+    DisableIntrospection,
+    ParserCache,
+    SchemaExtension,
+    ValidationCache,
+)
+from strawberry.schema.config import StrawberryConfig
 
+from schema.limits import CostLimit, RequestLimits, TokenLimit, shape_rules
 from schema.mutation import Mutation
 from schema.query import Query
 from schema.types import Product, Tag
@@ -14,8 +24,46 @@ from schema.types import Product, Tag
 Extension = type[SchemaExtension] | Callable[[], SchemaExtension]
 
 
-def build_schema(extensions: Iterable[Extension] = ()) -> strawberry.Schema:
-    """The catalog schema, with the given extensions (limits, caches) in order."""
-    return strawberry.Schema(
-        query=Query, mutation=Mutation, types=[Product, Tag], extensions=list(extensions)
+class CatalogSchema(strawberry.Schema):
+    def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
+        """Log nothing here: the HTTP layer logs unexpected errors once, with the request id."""
+
+
+DOCUMENT_CACHE_SIZE = 1024
+
+
+def build_schema(
+    limits: RequestLimits | None = None,
+    *,
+    introspection: bool = True,
+    max_batch: int = 0,
+    extra: Iterable[Extension] = (),
+) -> CatalogSchema:
+    """The catalog schema with its request limits and parse/validation caches.
+
+    Limits run before any resolver (so before any SQL): tokens before parsing, depth and
+    aliases with validation, page sizes, list lengths and the node estimate just before
+    execution, when the variables are known.
+    """
+    limits = limits or RequestLimits()
+    rules = shape_rules(limits)
+    extensions: list[Extension] = [
+        lambda: TokenLimit(limits),
+        lambda: ParserCache(maxsize=DOCUMENT_CACHE_SIZE),
+        lambda: AddValidationRules(rules),
+        lambda: ValidationCache(maxsize=DOCUMENT_CACHE_SIZE),
+    ]
+    if not introspection:
+        extensions.append(DisableIntrospection)
+    extensions.append(lambda: CostLimit(limits))
+    extensions.extend(extra)
+    config = StrawberryConfig(
+        batching_config={"max_operations": max_batch} if max_batch > 0 else None
+    )
+    return CatalogSchema(
+        query=Query,
+        mutation=Mutation,
+        types=[Product, Tag],
+        extensions=extensions,
+        config=config,
     )

@@ -7,6 +7,8 @@ from contextlib import asynccontextmanager
 
 from sqlalchemy import text
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
@@ -15,6 +17,7 @@ from db.engine import create_engine, session_factory
 from db.migrate import current_revision, head_revision
 from db.statements import instrument
 from schema import build_schema
+from schema.limits import RequestLimits
 from server.settings import Settings
 from server.view import CatalogView
 
@@ -26,7 +29,18 @@ def create_app(settings: Settings) -> Starlette:
         statement_timeout_ms=settings.request_timeout_ms,
     )
     instrument(engine)
-    view = CatalogView(build_schema(), session_factory(engine), settings)
+    schema = build_schema(
+        RequestLimits(
+            max_tokens=settings.max_tokens,
+            max_depth=settings.max_depth,
+            max_aliases=settings.max_aliases,
+            max_items=settings.max_items,
+            max_nodes=settings.max_nodes,
+        ),
+        introspection=settings.introspection,
+        max_batch=settings.max_batch,
+    )
+    view = CatalogView(schema, session_factory(engine), settings)
 
     async def healthz(_request: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"})
@@ -53,7 +67,19 @@ def create_app(settings: Settings) -> Starlette:
         yield
         await engine.dispose()
 
+    middleware = []
+    if settings.cors_origins:
+        middleware.append(
+            Middleware(
+                CORSMiddleware,
+                allow_origins=list(settings.cors_origins),
+                allow_methods=["GET", "POST"],
+                allow_headers=["authorization", "content-type"],
+                max_age=600,
+            )
+        )
     app = Starlette(
+        middleware=middleware,
         routes=[
             Route("/graphql", view, methods=["GET", "POST"]),
             Route("/healthz", healthz, methods=["GET"]),

@@ -5,8 +5,11 @@ from __future__ import annotations
 from starlette.applications import Starlette
 
 from server.app import create_app
+from server.logs import configure
 from server.settings import Settings
 
 
 def app_from_env() -> Starlette:
-    return create_app(Settings.from_env())
+    settings = Settings.from_env()
+    configure(settings.log_level)
+    return create_app(settings)

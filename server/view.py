@@ -1,56 +1,265 @@
-"""The /graphql endpoint: Strawberry's ASGI view, given a session and loaders per request."""
+"""The /graphql endpoint: Strawberry's ASGI view, plus what a public endpoint must add.
+
+Per request: a request id, one database session (closed when the request ends), the
+caller's access from its bearer token, a body size limit, a time budget, masked
+unexpected errors, and one structured log line.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import time
 import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
 from cross_web import HTTPException
+from graphql import GraphQLError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.types import Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import MissingQueryError
+from strawberry.http import GraphQLHTTPResponse
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
+from strawberry.types import ExecutionResult
+from strawberry.types.graphql import OperationType
 
+from db.dialects import is_timeout, is_transient
+from db.statements import record_statements
 from resolvers.context import Limits, RequestContext
+from server.auth import Caller, Tokens
 from server.settings import Settings
 
-SESSION = "catalog.session"
-REQUEST_ID = "catalog.request_id"
+log = logging.getLogger("catalog.request")
+
+_STATE = "catalog"
+
+
+class Refusal(Exception):
+    """The request is refused before (or instead of) execution, with an HTTP status."""
+
+    def __init__(
+        self, status: int, code: str, message: str, headers: Mapping[str, str] | None = None
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.headers = dict(headers or {})
+
+
+@dataclass
+class RequestState:
+    request_id: str
+    session: AsyncSession | None = None
+    caller: Caller = "anonymous"
+    operation: str | None = None
+    outcome: str = "ok"
 
 
 class CatalogView(GraphQL[RequestContext, None]):
-    """GraphQL over HTTP with one database session per request, closed when it ends."""
+    """GraphQL over HTTP for the catalog."""
 
     def __init__(
         self, schema: Any, sessions: async_sessionmaker[AsyncSession], settings: Settings
     ) -> None:
         super().__init__(schema, graphql_ide="graphiql" if settings.graphiql else None)
         self._sessions = sessions
+        self._tokens = Tokens(write=settings.write_tokens, read=settings.read_tokens)
         self._limits = Limits(max_items=settings.max_items)
+        self._max_body = settings.max_body_bytes
+        self._budget = settings.request_timeout_ms / 1000
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await super().__call__(scope, receive, send)
+        if scope["type"] != "http":  # no subscriptions: refuse websockets politely
+            await send({"type": "websocket.close", "code": 1003})
             return
-        request_id = uuid.uuid4().hex[:16]
-        scope.setdefault("state", {})[REQUEST_ID] = request_id
-        async with self._sessions() as session:
-            scope["state"][SESSION] = session
-            request = Request(scope, receive)
+        state = RequestState(request_id=uuid.uuid4().hex[:16])
+        started = time.perf_counter()
+        with record_statements() as statements:
             try:
-                response = await self.run(request)
-            except HTTPException as error:
-                response = error_response(error.status_code, error.reason, "BAD_REQUEST")
-            response.headers["x-request-id"] = request_id
-            await response(scope, receive, send)
+                async with asyncio.timeout(self._budget):
+                    response = await self._respond(scope, receive, state)
+            except TimeoutError:
+                state.outcome = "timeout"
+                response = error_response(
+                    503,
+                    "REQUEST_TIMEOUT",
+                    f"The request ran past its time budget of {self._budget * 1000:.0f} ms",
+                )
+        response.headers["x-request-id"] = state.request_id
+        log.info(
+            "request",
+            extra={
+                "fields": {
+                    "request_id": state.request_id,
+                    "method": scope.get("method"),
+                    "operation": state.operation,
+                    "status": response.status_code,
+                    "outcome": state.outcome,
+                    "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                    "statements": statements.count,
+                }
+            },
+        )
+        await response(scope, receive, send)
+
+    async def _respond(self, scope: Scope, receive: Receive, state: RequestState) -> Response:
+        try:
+            receive = await self._limited_body(scope, receive)
+            state.caller = self._tokens.caller(Request(scope).headers.get("authorization"))
+            async with self._sessions() as session:
+                state.session = session
+                scope.setdefault("state", {})[_STATE] = state
+                return await self.run(Request(scope, receive))
+        except Refusal as refusal:
+            state.outcome = f"refused:{refusal.code}"
+            return error_response(refusal.status, refusal.code, refusal.message, refusal.headers)
+        except HTTPException as error:
+            state.outcome = "refused:BAD_REQUEST"
+            return error_response(error.status_code, "BAD_REQUEST", error.reason)
+
+    async def _limited_body(self, scope: Scope, receive: Receive) -> Receive:
+        """Read the body up to the limit (413 beyond it) and hand it on to the view."""
+        too_large = Refusal(
+            413, "BODY_TOO_LARGE", f"The request body may be at most {self._max_body} bytes"
+        )
+        if len(scope.get("query_string", b"")) > self._max_body:
+            raise too_large
+        declared = Request(scope).headers.get("content-length")
+        if declared and declared.isdigit() and int(declared) > self._max_body:
+            raise too_large
+        chunks: list[bytes] = []
+        size = 0
+        more = scope.get("method") == "POST"
+        while more:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                break
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self._max_body:
+                raise too_large
+            chunks.append(chunk)
+            more = message.get("more_body", False)
+        body = b"".join(chunks)
+        sent = False
+
+        async def replay() -> Message:
+            nonlocal sent
+            if sent:
+                return {"type": "http.disconnect"}
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        return replay
 
     async def get_context(self, request: Any, response: Any) -> RequestContext:
+        state: RequestState = request.scope["state"][_STATE]
+        assert state.session is not None
         return RequestContext(
-            session=request.scope["state"][SESSION],
+            session=state.session,
             limits=self._limits,
-            request_id=request.scope["state"][REQUEST_ID],
+            access="write" if self._tokens.may_write(state.caller) else "read",
+            request_id=state.request_id,
+        )
+
+    async def execute_single(
+        self,
+        request: Request,
+        request_adapter: Any,
+        sub_response: Response,
+        context: RequestContext,
+        root_value: None,
+        request_data: Any,
+    ) -> ExecutionResult:
+        state: RequestState = request.scope["state"][_STATE]
+        state.operation = request_data.operation_name
+        caller = state.caller
+        if caller == "invalid":
+            raise Refusal(401, "UNAUTHENTICATED", "The bearer token is not valid", _CHALLENGE)
+        if not self._tokens.may_read(caller):
+            raise Refusal(
+                401, "UNAUTHENTICATED", "This server needs a bearer token to read", _CHALLENGE
+            )
+        method = request_adapter.method
+        allowed = {OperationType.QUERY}
+        if method == "POST" and self._tokens.may_write(caller):
+            allowed.add(OperationType.MUTATION)
+        try:
+            return await self.schema.execute(
+                request_data.query,
+                root_value=root_value,
+                variable_values=request_data.variables,
+                context_value=context,
+                operation_name=request_data.operation_name,
+                allowed_operation_types=allowed,
+                operation_extensions=request_data.extensions,
+            )
+        except InvalidOperationTypeError as error:
+            raise self._why_not_allowed(method, caller) from error
+        except CannotGetOperationTypeError as error:
+            raise Refusal(400, "BAD_REQUEST", error.as_http_error_reason()) from error
+        except MissingQueryError as error:
+            raise Refusal(400, "BAD_REQUEST", "No GraphQL query found in the request") from error
+
+    def _why_not_allowed(self, method: str, caller: Caller) -> Refusal:
+        if method != "POST":
+            return Refusal(
+                405,
+                "METHOD_NOT_ALLOWED",
+                "Mutations are only accepted over POST",
+                {"Allow": "POST"},
+            )
+        if caller == "read":
+            return Refusal(403, "FORBIDDEN", "This token may read but not write")
+        return Refusal(
+            401,
+            "UNAUTHENTICATED",
+            "Mutations need a write token: send Authorization: Bearer <token>",
+            _CHALLENGE,
+        )
+
+    async def process_result(
+        self, request: Request, result: ExecutionResult
+    ) -> GraphQLHTTPResponse:
+        state: RequestState = request.scope["state"][_STATE]
+        response: GraphQLHTTPResponse = {"data": result.data}
+        if result.errors:
+            response["errors"] = [self._public_error(e, state) for e in result.errors]
+            if state.outcome == "ok":
+                state.outcome = "errors"
+        if result.extensions:
+            response["extensions"] = result.extensions
+        return response
+
+    def _public_error(self, error: GraphQLError, state: RequestState) -> dict[str, Any]:
+        """The error as the client may see it: our own errors as they are, others masked."""
+        original = error.original_error
+        if original is None or isinstance(original, GraphQLError):
+            return error.formatted  # type: ignore[return-value]
+        if is_timeout(original):
+            state.outcome = "timeout"
+            return _masked(error, "REQUEST_TIMEOUT", "A statement ran past the time budget")
+        if is_transient(original):
+            state.outcome = "transient"
+            return _masked(error, "TRY_AGAIN", "The database was busy; retry the request")
+        state.outcome = "internal_error"
+        log.error(
+            "unexpected error",
+            exc_info=original,
+            extra={"fields": {"request_id": state.request_id, "path": error.path}},
+        )
+        return _masked(
+            error,
+            "INTERNAL_SERVER_ERROR",
+            f"Internal server error (request id {state.request_id})",
+            requestId=state.request_id,
         )
 
     def decode_json(self, data: str | bytes) -> object:
@@ -63,7 +272,21 @@ class CatalogView(GraphQL[RequestContext, None]):
         return orjson.dumps(data)
 
 
-def error_response(status: int, message: str, code: str) -> Response:
-    """A GraphQL-shaped error body, so clients can read every refusal the same way."""
+_CHALLENGE = {"WWW-Authenticate": 'Bearer realm="catalog"'}
+
+
+def _masked(error: GraphQLError, code: str, message: str, **extra: str) -> dict[str, Any]:
+    masked: dict[str, Any] = {"message": message, "extensions": {"code": code, **extra}}
+    if error.path is not None:
+        masked["path"] = error.path
+    return masked
+
+
+def error_response(
+    status: int, code: str, message: str, headers: Mapping[str, str] | None = None
+) -> Response:
+    """A GraphQL-shaped error body, so clients read every refusal the same way."""
     body = {"errors": [{"message": message, "extensions": {"code": code}}]}
-    return Response(orjson.dumps(body), status_code=status, media_type="application/json")
+    return Response(
+        orjson.dumps(body), status_code=status, media_type="application/json", headers=headers
+    )
