@@ -84,12 +84,14 @@ class Catalog:
 
     async def update_product(self, product_id: int, *, name: str | None = None) -> ProductRecord:
         """Rename a product (a None name changes nothing but still checks it exists)."""
-        values = {} if name is None else {"name": names.product_name(name)}
+        values: dict[str, Any] = {"name": products.c.name}  # no-op update still returns the row
+        if name is not None:
+            values = {"name": names.product_name(name), "updated_at": utcnow()}
         async with write_transaction(self._session):
             statement = (
                 update(products)
                 .where(products.c.id == product_id)
-                .values(**values, updated_at=utcnow())
+                .values(**values)
                 .returning(*readers.PRODUCT_COLUMNS)
             )
             row = (await self._session.execute(statement)).first()

@@ -12,6 +12,8 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.ext.asyncio import create_async_engine as _create_async_engine
 
+from db import data_version
+
 SQLITE_BUSY_TIMEOUT_MS = 5_000
 _WRITE = "catalog_write"
 
@@ -98,7 +100,8 @@ async def write_transaction(session: AsyncSession) -> AsyncIterator[AsyncSession
     """One write, one transaction: commit on success, roll back everything on any error.
 
     A read transaction left open by earlier fields of the same request is closed first, so
-    the write sees the latest committed state and takes its locks fresh.
+    the write sees the latest committed state and takes its locks fresh. After the commit
+    the data version moves on (see db.data_version), before the caller can answer anyone.
     """
     if session.in_transaction():
         await session.rollback()
@@ -108,5 +111,7 @@ async def write_transaction(session: AsyncSession) -> AsyncIterator[AsyncSession
     except BaseException:
         await session.rollback()
         raise
-    else:
-        await session.commit()
+    await session.commit()
+    await session.connection(execution_options={_WRITE: True})
+    await data_version.advance(session)
+    await session.commit()

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from typing import Any, cast
 
 from sqlalchemy import (
+    BigInteger,
     DateTime,
     Dialect,
     ForeignKey,
@@ -101,6 +102,16 @@ class ProductTag(Base):
     tag: Mapped[Tag] = relationship(back_populates="product_links", lazy="raise")
 
 
+class DataVersion(Base):
+    """One row counting committed writes; cached answers are valid while it stands still."""
+
+    __tablename__ = "data_version"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+
+
 products = cast(Table, Product.__table__)
 tags = cast(Table, Tag.__table__)
 product_tags = cast(Table, ProductTag.__table__)
+data_version = cast(Table, DataVersion.__table__)

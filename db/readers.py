@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Collection, Sequence
+from functools import cache
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import BindParameter, Select, and_, bindparam, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import product_tags, products, tags
@@ -64,38 +65,15 @@ async def tags_for_products(
         ) WHERE rn <= :first + 1
     Returns {product_id: (links, has_next_page)}; products without tags are absent.
     """
-    rn = (
-        func.row_number()
-        .over(
-            partition_by=product_tags.c.product_id,
-            order_by=(product_tags.c.priority.desc(), tags.c.name_key, tags.c.id),
-        )
-        .label("rn")
-    )
-    inner = (
-        select(product_tags.c.product_id, product_tags.c.priority, product_tags.c.added_at)
-        .add_columns(*TAG_COLUMNS, rn)
-        .join(tags, tags.c.id == product_tags.c.tag_id)
-        .where(product_tags.c.product_id.in_(product_ids))
-    )
+    params: dict[str, object] = {"ids": list(product_ids), "limit": first + 1}
     if after is not None:
-        inner = inner.where(
-            or_(
-                product_tags.c.priority < after.priority,
-                and_(
-                    product_tags.c.priority == after.priority,
-                    or_(
-                        tags.c.name_key > after.name_key,
-                        and_(tags.c.name_key == after.name_key, tags.c.id > after.tag_id),
-                    ),
-                ),
-            )
-        )
-    page = inner.subquery()
-    query = select(page).where(page.c.rn <= first + 1).order_by(page.c.product_id, page.c.rn)
+        params.update(priority=after.priority, name_key=after.name_key, tag_id=after.tag_id)
     grouped: dict[int, list[TagLink]] = defaultdict(list)
-    for row in await session.execute(query):
-        grouped[row.product_id].append(TagLink(tag_record(row), row.priority, row.added_at))
+    rows = await session.execute(_tags_page(after is not None), params)
+    for product_id, priority, added_at, tag_id, name, key, created_at, _rn in rows:
+        grouped[product_id].append(
+            TagLink(TagRecord(tag_id, name, key, created_at), priority, added_at)
+        )
     return {pid: (links[:first], len(links) > first) for pid, links in grouped.items()}
 
 
@@ -116,25 +94,69 @@ async def products_for_tags(
         ) WHERE rn <= :first + 1
     Returns {tag_id: (links, has_next_page)}; tags without products are absent.
     """
-    rn = (
-        func.row_number()
-        .over(partition_by=product_tags.c.tag_id, order_by=product_tags.c.product_id)
-        .label("rn")
+    params: dict[str, object] = {"ids": list(tag_ids), "limit": first + 1}
+    if after is not None:
+        params["after"] = after
+    grouped: dict[int, list[ProductLink]] = defaultdict(list)
+    rows = await session.execute(_products_page(after is not None), params)
+    for tag_id, priority, added_at, product_id, name, created_at, updated_at, _rn in rows:
+        product = ProductRecord(product_id, name, created_at, updated_at)
+        grouped[tag_id].append(ProductLink(product, priority, added_at))
+    return {tid: (links[:first], len(links) > first) for tid, links in grouped.items()}
+
+
+# The paged statements are built once (per cursor variant) and bound per call: building a
+# windowed subquery costs more Python time than the database spends running it.
+
+
+@cache
+def _tags_page(with_cursor: bool) -> Select[Any]:
+    rn = func.row_number().over(
+        partition_by=product_tags.c.product_id,
+        order_by=(product_tags.c.priority.desc(), tags.c.name_key, tags.c.id),
+    )
+    inner = (
+        select(product_tags.c.product_id, product_tags.c.priority, product_tags.c.added_at)
+        .add_columns(*TAG_COLUMNS, rn.label("rn"))
+        .join(tags, tags.c.id == product_tags.c.tag_id)
+        .where(product_tags.c.product_id.in_(bindparam("ids", expanding=True)))
+    )
+    if with_cursor:
+        priority: BindParameter[int] = bindparam("priority")
+        key: BindParameter[str] = bindparam("name_key")
+        inner = inner.where(
+            or_(
+                product_tags.c.priority < priority,
+                and_(
+                    product_tags.c.priority == priority,
+                    or_(
+                        tags.c.name_key > key,
+                        and_(tags.c.name_key == key, tags.c.id > bindparam("tag_id")),
+                    ),
+                ),
+            )
+        )
+    page = inner.subquery()
+    return (
+        select(page).where(page.c.rn <= bindparam("limit")).order_by(page.c.product_id, page.c.rn)
+    )
+
+
+@cache
+def _products_page(with_cursor: bool) -> Select[Any]:
+    rn = func.row_number().over(
+        partition_by=product_tags.c.tag_id, order_by=product_tags.c.product_id
     )
     inner = (
         select(product_tags.c.tag_id, product_tags.c.priority, product_tags.c.added_at)
-        .add_columns(*PRODUCT_COLUMNS, rn)
+        .add_columns(*PRODUCT_COLUMNS, rn.label("rn"))
         .join(products, products.c.id == product_tags.c.product_id)
-        .where(product_tags.c.tag_id.in_(tag_ids))
+        .where(product_tags.c.tag_id.in_(bindparam("ids", expanding=True)))
     )
-    if after is not None:
-        inner = inner.where(product_tags.c.product_id > after)
+    if with_cursor:
+        inner = inner.where(product_tags.c.product_id > bindparam("after"))
     page = inner.subquery()
-    query = select(page).where(page.c.rn <= first + 1).order_by(page.c.tag_id, page.c.rn)
-    grouped: dict[int, list[ProductLink]] = defaultdict(list)
-    for row in await session.execute(query):
-        grouped[row.tag_id].append(ProductLink(product_record(row), row.priority, row.added_at))
-    return {tid: (links[:first], len(links) > first) for tid, links in grouped.items()}
+    return select(page).where(page.c.rn <= bindparam("limit")).order_by(page.c.tag_id, page.c.rn)
 
 
 async def tag_counts(session: AsyncSession, product_ids: Collection[int]) -> dict[int, int]:

@@ -49,7 +49,9 @@ def problem_from(error: CatalogError, fields: Mapping[str, str]) -> Problem:
         return ("input", fields.get(name or "", name or "")) if name else ("input",)
 
     if isinstance(error, NotFound):
-        return Problem(path(error.field or error.kind), str(error), "NOT_FOUND")
+        # The kind names the input that held the ids: the service's `field` ("tags") also
+        # covers tag names, which can never be "not found" (they are created or ignored).
+        return Problem(path(error.kind), str(error), "NOT_FOUND")
     if isinstance(error, TooMany):
         return Problem(path(error.field), str(error), "TOO_MANY")
     if isinstance(error, Conflict):

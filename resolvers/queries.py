@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -55,8 +56,9 @@ async def node(ctx: RequestContext, global_id: str) -> Node | None:
 
 
 async def nodes(ctx: RequestContext, global_ids: Sequence[str]) -> list[Node | None]:
+    """The nodes in order; all ids are asked for at once, so each loader batches them."""
     _check_items(ctx, "ids", len(global_ids))
-    return [await node(ctx, gid) for gid in global_ids]
+    return list(await asyncio.gather(*(node(ctx, gid) for gid in global_ids)))
 
 
 async def product(ctx: RequestContext, global_id: str) -> ProductRecord | None:
@@ -183,11 +185,13 @@ async def has_tags(
             wanted.append(decode_id(gid, "Tag")[1])
         except BadId as error:
             raise BadInput(f"hasTags(ids): {error}") from error
+    keys: list[str] = []
     for name in tag_names or ():
         try:
-            found = await ctx.loaders.tag_by_key.load(names.tag_key(names.tag_name(name)))
+            keys.append(names.tag_key(names.tag_name(name)))
         except Invalid:
-            found = None
+            unknown += 1  # no tag can have an invalid name
+    for found in await ctx.loaders.tag_by_key.load_many(keys):
         if found is None:
             unknown += 1
         else:

@@ -13,11 +13,8 @@ from schema.types import (
     Node,
     Product,
     ProductConnection,
-    ProductEdge,
     Tag,
     TagConnection,
-    TagEdge,
-    page_info,
 )
 
 
@@ -59,14 +56,7 @@ class Query:
             None if tags is None else queries.TagMatchArgs(tags.any, tags.all, tags.none),
         )
         page = await queries.products(info.context, first, after, where)
-        edges = [
-            ProductEdge(cursor=queries.product_cursor(r), node=Product.of(r)) for r in page.items
-        ]
-        return ProductConnection(
-            edges=edges,
-            page_info=page_info(edges, lambda e: e.cursor, page.has_next, after),
-            filter=where,
-        )
+        return ProductConnection(page=page, after=after, filter=where)
 
     @strawberry.field(description="A tag by global id or by name (trimmed, case-insensitive).")
     async def tag(
@@ -85,9 +75,4 @@ class Query:
     ) -> TagConnection:
         name_contains = filter.name_contains if filter else None
         page = await queries.tags(info.context, first, after, name_contains)
-        edges = [TagEdge(cursor=queries.tag_cursor(r), node=Tag.of(r)) for r in page.items]
-        return TagConnection(
-            edges=edges,
-            page_info=page_info(edges, lambda e: e.cursor, page.has_next, after),
-            name_contains=name_contains,
-        )
+        return TagConnection(page=page, after=after, name_contains=name_contains)

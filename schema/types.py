@@ -9,7 +9,7 @@ from typing import TypeVar
 
 import strawberry
 
-from db.records import ProductLink, ProductRecord, TagLink, TagRecord
+from db.records import Page, ProductLink, ProductRecord, TagLink, TagRecord
 from resolvers import queries
 from resolvers.context import RequestContext
 from resolvers.ids import encode_id
@@ -73,11 +73,8 @@ class Product(Node):
         links, has_next = await queries.tags_of_product(
             info.context, self.database_id, first, after
         )
-        edges = [ProductTagEdge.of(link) for link in links]
         return ProductTagConnection(
-            edges=edges,
-            page_info=page_info(edges, _cursor, has_next, after),
-            product_id=self.database_id,
+            links=links, has_next=has_next, after=after, product_id=self.database_id
         )
 
     @strawberry.field(description="Whether this product has all (or any) of the given tags.")
@@ -115,16 +112,9 @@ class Tag(Node):
         links, has_next = await queries.products_of_tag(
             info.context, self.database_id, first, after
         )
-        edges = [TagProductEdge.of(link) for link in links]
         return TagProductConnection(
-            edges=edges,
-            page_info=page_info(edges, _cursor, has_next, after),
-            tag_id=self.database_id,
+            links=links, has_next=has_next, after=after, tag_id=self.database_id
         )
-
-
-def _cursor(edge: ProductTagEdge | TagProductEdge | ProductEdge | TagEdge) -> str:
-    return edge.cursor
 
 
 @strawberry.type
@@ -144,15 +134,28 @@ class ProductTagEdge:
         )
 
 
+# Connections keep the page as loaded and build edges, nodes and cursors only when asked:
+# a query for `nodes { name }` never pays for edge objects or cursor encoding.
+
+
 @strawberry.type
 class ProductTagConnection:
-    edges: list[ProductTagEdge]
-    page_info: PageInfo
+    links: strawberry.Private[list[TagLink]]
+    has_next: strawberry.Private[bool]
+    after: strawberry.Private[str | None]
     product_id: strawberry.Private[int]
 
     @strawberry.field
+    def edges(self) -> list[ProductTagEdge]:
+        return [ProductTagEdge.of(link) for link in self.links]
+
+    @strawberry.field
     def nodes(self) -> list[Tag]:
-        return [edge.node for edge in self.edges]
+        return [Tag.of(link.tag) for link in self.links]
+
+    @strawberry.field
+    def page_info(self) -> PageInfo:
+        return page_info(self.links, queries.tag_link_cursor, self.has_next, self.after)
 
     @strawberry.field
     async def total_count(self, info: Info) -> int:
@@ -178,13 +181,22 @@ class TagProductEdge:
 
 @strawberry.type
 class TagProductConnection:
-    edges: list[TagProductEdge]
-    page_info: PageInfo
+    links: strawberry.Private[list[ProductLink]]
+    has_next: strawberry.Private[bool]
+    after: strawberry.Private[str | None]
     tag_id: strawberry.Private[int]
 
     @strawberry.field
+    def edges(self) -> list[TagProductEdge]:
+        return [TagProductEdge.of(link) for link in self.links]
+
+    @strawberry.field
     def nodes(self) -> list[Product]:
-        return [edge.node for edge in self.edges]
+        return [Product.of(link.product) for link in self.links]
+
+    @strawberry.field
+    def page_info(self) -> PageInfo:
+        return page_info(self.links, queries.product_link_cursor, self.has_next, self.after)
 
     @strawberry.field
     async def total_count(self, info: Info) -> int:
@@ -199,13 +211,24 @@ class ProductEdge:
 
 @strawberry.type
 class ProductConnection:
-    edges: list[ProductEdge]
-    page_info: PageInfo
+    page: strawberry.Private[Page[ProductRecord]]
+    after: strawberry.Private[str | None]
     filter: strawberry.Private[queries.ProductFilter | None]
 
     @strawberry.field
+    def edges(self) -> list[ProductEdge]:
+        return [
+            ProductEdge(cursor=queries.product_cursor(r), node=Product.of(r))
+            for r in self.page.items
+        ]
+
+    @strawberry.field
     def nodes(self) -> list[Product]:
-        return [edge.node for edge in self.edges]
+        return [Product.of(r) for r in self.page.items]
+
+    @strawberry.field
+    def page_info(self) -> PageInfo:
+        return page_info(self.page.items, queries.product_cursor, self.page.has_next, self.after)
 
     @strawberry.field
     async def total_count(self, info: Info) -> int:
@@ -220,13 +243,21 @@ class TagEdge:
 
 @strawberry.type
 class TagConnection:
-    edges: list[TagEdge]
-    page_info: PageInfo
+    page: strawberry.Private[Page[TagRecord]]
+    after: strawberry.Private[str | None]
     name_contains: strawberry.Private[str | None]
 
     @strawberry.field
+    def edges(self) -> list[TagEdge]:
+        return [TagEdge(cursor=queries.tag_cursor(r), node=Tag.of(r)) for r in self.page.items]
+
+    @strawberry.field
     def nodes(self) -> list[Tag]:
-        return [edge.node for edge in self.edges]
+        return [Tag.of(r) for r in self.page.items]
+
+    @strawberry.field
+    def page_info(self) -> PageInfo:
+        return page_info(self.page.items, queries.tag_cursor, self.page.has_next, self.after)
 
     @strawberry.field
     async def total_count(self, info: Info) -> int:

@@ -18,6 +18,7 @@ from db.migrate import current_revision, head_revision
 from db.statements import instrument
 from schema import build_schema
 from schema.limits import RequestLimits
+from server.cache import open_store
 from server.settings import Settings
 from server.view import CatalogView
 
@@ -40,7 +41,8 @@ def create_app(settings: Settings) -> Starlette:
         introspection=settings.introspection,
         max_batch=settings.max_batch,
     )
-    view = CatalogView(schema, session_factory(engine), settings)
+    store = open_store(settings.response_cache)
+    view = CatalogView(schema, session_factory(engine), settings, store)
 
     async def healthz(_request: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"})
@@ -65,6 +67,8 @@ def create_app(settings: Settings) -> Starlette:
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         yield
+        if store is not None:
+            await store.close()
         await engine.dispose()
 
     middleware = []

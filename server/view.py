@@ -29,10 +29,12 @@ from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOpe
 from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
 
+from db import data_version
 from db.dialects import is_timeout, is_transient
 from db.statements import record_statements
 from resolvers.context import Limits, RequestContext
 from server.auth import Caller, Tokens
+from server.cache import CacheableQuery, ResponseStore, cacheable
 from server.settings import Settings
 
 log = logging.getLogger("catalog.request")
@@ -60,16 +62,22 @@ class RequestState:
     caller: Caller = "anonymous"
     operation: str | None = None
     outcome: str = "ok"
+    had_errors: bool = False
 
 
 class CatalogView(GraphQL[RequestContext, None]):
     """GraphQL over HTTP for the catalog."""
 
     def __init__(
-        self, schema: Any, sessions: async_sessionmaker[AsyncSession], settings: Settings
+        self,
+        schema: Any,
+        sessions: async_sessionmaker[AsyncSession],
+        settings: Settings,
+        store: ResponseStore | None = None,
     ) -> None:
         super().__init__(schema, graphql_ide="graphiql" if settings.graphiql else None)
         self._sessions = sessions
+        self._store = store
         self._tokens = Tokens(write=settings.write_tokens, read=settings.read_tokens)
         self._limits = Limits(max_items=settings.max_items)
         self._max_body = settings.max_body_bytes
@@ -111,12 +119,16 @@ class CatalogView(GraphQL[RequestContext, None]):
 
     async def _respond(self, scope: Scope, receive: Receive, state: RequestState) -> Response:
         try:
-            receive = await self._limited_body(scope, receive)
+            body, receive = await self._limited_body(scope, receive)
             state.caller = self._tokens.caller(Request(scope).headers.get("authorization"))
             async with self._sessions() as session:
                 state.session = session
                 scope.setdefault("state", {})[_STATE] = state
-                return await self.run(Request(scope, receive))
+                request = Request(scope, receive)
+                query = self._cacheable(request, body, state.caller)
+                if query is None:
+                    return await self.run(request)
+                return await self._run_cached(request, query, session, state)
         except Refusal as refusal:
             state.outcome = f"refused:{refusal.code}"
             return error_response(refusal.status, refusal.code, refusal.message, refusal.headers)
@@ -124,7 +136,42 @@ class CatalogView(GraphQL[RequestContext, None]):
             state.outcome = "refused:BAD_REQUEST"
             return error_response(error.status_code, "BAD_REQUEST", error.reason)
 
-    async def _limited_body(self, scope: Scope, receive: Receive) -> Receive:
+    def _cacheable(self, request: Request, body: bytes, caller: Caller) -> CacheableQuery | None:
+        if self._store is None or caller == "invalid" or not self._tokens.may_read(caller):
+            return None
+        try:
+            if request.method == "POST":
+                payload = orjson.loads(body)
+            else:
+                params = request.query_params
+                variables = params.get("variables")
+                payload = {
+                    "query": params.get("query"),
+                    "operationName": params.get("operationName"),
+                    "variables": orjson.loads(variables) if variables else None,
+                }
+        except orjson.JSONDecodeError:
+            return None
+        access = "write" if self._tokens.may_write(caller) else "read"
+        return cacheable(payload, access)
+
+    async def _run_cached(
+        self, request: Request, query: CacheableQuery, session: AsyncSession, state: RequestState
+    ) -> Response:
+        """Answer from the cache when the data has not moved since the answer was filed."""
+        assert self._store is not None
+        key = query.key(await data_version.current(session))
+        body = await self._store.get(key)
+        if body is not None:
+            state.outcome = "cache_hit"
+            return Response(body, media_type="application/json", headers={"x-cache": "hit"})
+        response = await self.run(request)
+        if response.status_code == 200 and not state.had_errors:
+            await self._store.put(key, bytes(response.body))
+        response.headers["x-cache"] = "miss"
+        return response
+
+    async def _limited_body(self, scope: Scope, receive: Receive) -> tuple[bytes, Receive]:
         """Read the body up to the limit (413 beyond it) and hand it on to the view."""
         too_large = Refusal(
             413, "BODY_TOO_LARGE", f"The request body may be at most {self._max_body} bytes"
@@ -157,7 +204,7 @@ class CatalogView(GraphQL[RequestContext, None]):
             sent = True
             return {"type": "http.request", "body": body, "more_body": False}
 
-        return replay
+        return body, replay
 
     async def get_context(self, request: Any, response: Any) -> RequestContext:
         state: RequestState = request.scope["state"][_STATE]
@@ -231,6 +278,7 @@ class CatalogView(GraphQL[RequestContext, None]):
         state: RequestState = request.scope["state"][_STATE]
         response: GraphQLHTTPResponse = {"data": result.data}
         if result.errors:
+            state.had_errors = True
             response["errors"] = [self._public_error(e, state) for e in result.errors]
             if state.outcome == "ok":
                 state.outcome = "errors"

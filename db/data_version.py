@@ -1,0 +1,25 @@
+"""The data version: a number that moves after every committed write.
+
+An answer computed while the version read v stays exact for as long as the version is
+still v. Readers read the version before anything else; writers move it after their
+commit, so any answer that might predate a write is filed under an older version.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import data_version
+
+_ROW = data_version.c.id == 1
+
+
+async def current(session: AsyncSession) -> int:
+    """The version now (one statement)."""
+    return (await session.execute(select(data_version.c.value).where(_ROW))).scalar_one()
+
+
+async def advance(session: AsyncSession) -> None:
+    """Move the version on, in a transaction of its own that holds its row lock briefly."""
+    await session.execute(update(data_version).where(_ROW).values(value=data_version.c.value + 1))

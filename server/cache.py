@@ -1,0 +1,131 @@
+"""The optional response cache for queries (CATALOG_RESPONSE_CACHE=memory or redis://...).
+
+A response is filed under its request (normalized document, operation name, variables and
+the caller's access level) and the data version read before it was computed. Every write
+moves the data version after its commit (db.data_version), so no answer computed before a
+write can be found after it: invalidation is exact, and shared by every process on the same
+database, whether the responses themselves live in process memory or in Redis.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import OrderedDict
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, Protocol
+
+import orjson
+from graphql import GraphQLError, OperationDefinitionNode, OperationType, parse, print_ast
+
+MEMORY_ENTRIES = 2048
+REDIS_TTL_SECONDS = 3600  # only to collect entries of old versions; never for correctness
+
+
+class ResponseStore(Protocol):
+    async def get(self, key: str) -> bytes | None: ...
+
+    async def put(self, key: str, body: bytes) -> None: ...
+
+    async def close(self) -> None: ...
+
+
+class MemoryStore:
+    """A bounded LRU of response bodies in this process."""
+
+    def __init__(self, entries: int = MEMORY_ENTRIES) -> None:
+        self._entries = entries
+        self._bodies: OrderedDict[str, bytes] = OrderedDict()
+
+    async def get(self, key: str) -> bytes | None:
+        body = self._bodies.get(key)
+        if body is not None:
+            self._bodies.move_to_end(key)
+        return body
+
+    async def put(self, key: str, body: bytes) -> None:
+        self._bodies[key] = body
+        self._bodies.move_to_end(key)
+        while len(self._bodies) > self._entries:
+            self._bodies.popitem(last=False)
+
+    async def close(self) -> None:
+        self._bodies.clear()
+
+
+class RedisStore:
+    """Response bodies in Redis, shared by every server process that uses it."""
+
+    def __init__(self, url: str) -> None:
+        from redis.asyncio import Redis
+
+        self._redis = Redis.from_url(url)
+
+    async def get(self, key: str) -> bytes | None:
+        value = await self._redis.get(key)
+        return value if isinstance(value, bytes) else None
+
+    async def put(self, key: str, body: bytes) -> None:
+        await self._redis.set(key, body, ex=REDIS_TTL_SECONDS)
+
+    async def close(self) -> None:
+        await self._redis.aclose()
+
+
+def open_store(setting: str) -> ResponseStore | None:
+    if setting == "off":
+        return None
+    if setting == "memory":
+        return MemoryStore()
+    return RedisStore(setting)
+
+
+@dataclass(frozen=True, slots=True)
+class CacheableQuery:
+    """A request the cache may answer: one query operation, described canonically."""
+
+    request_key: str
+
+    def key(self, version: int) -> str:
+        return f"catalog:response:v{version}:{self.request_key}"
+
+
+def cacheable(payload: Any, access: str) -> CacheableQuery | None:
+    """The cache description of a request body, or None when it must not be cached.
+
+    Only single (not batched) query operations qualify; mutations never do, and nor does
+    anything that does not parse.
+    """
+    if not isinstance(payload, dict):
+        return None
+    query, name, variables = (
+        payload.get("query"),
+        payload.get("operationName"),
+        payload.get("variables"),
+    )
+    if not isinstance(query, str) or not isinstance(name, str | None):
+        return None
+    if not isinstance(variables, dict | None):
+        return None
+    document = _normalized_query(query, name)
+    if document is None:
+        return None
+    material = orjson.dumps([access, document, name, variables or {}], option=orjson.OPT_SORT_KEYS)
+    return CacheableQuery(hashlib.sha256(material).hexdigest())
+
+
+@lru_cache(maxsize=1024)
+def _normalized_query(query: str, operation_name: str | None) -> str | None:
+    """The document printed canonically when the chosen operation is a query, else None."""
+    try:
+        document = parse(query, max_tokens=20_000)
+    except GraphQLError:
+        return None
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    if operation_name is None:
+        chosen = operations[0] if len(operations) == 1 else None
+    else:
+        chosen = next((o for o in operations if o.name and o.name.value == operation_name), None)
+    if chosen is None or chosen.operation is not OperationType.QUERY:
+        return None
+    return print_ast(document)
