@@ -26,7 +26,7 @@ from db import names, readers
 from db.dialects import insert_ignoring_conflicts, lock_parent
 from db.engine import write_transaction
 from db.errors import Invalid, NotFound, TooMany
-from db.models import product_tags, products, tags, utcnow
+from db.models import is_storable_id, product_tags, products, tags, utcnow
 from db.records import Changed, Page, ProductLink, TagLink, TagLinkKey
 
 TagRef = int | str
@@ -51,6 +51,8 @@ class Associations:
         Pairs that already exist are not written again, unless `priority` is given and
         differs, in which case their priority is updated (they are not reported as added).
         """
+        if priority is not None:
+            _check_priority(priority)
         async with write_transaction(self._session):
             await self._lock(products, product_id, "product")
             tag_ids = await self.resolve_tags(tag_refs, create=True)
@@ -112,6 +114,8 @@ class Associations:
         self, tag_id: int, product_ids: Iterable[int], priority: int | None = None
     ) -> Changed:
         """Link products to a tag. Idempotent; a given priority updates existing pairs."""
+        if priority is not None:
+            _check_priority(priority)
         async with write_transaction(self._session):
             await self._lock(tags, tag_id, "tag")
             ids = await self._existing_products(product_ids)
@@ -201,7 +205,8 @@ class Associations:
         ids, spellings = self._split_refs(tag_refs)
         unknown = 0
         if ids:
-            found = set((await readers.tags_by_ids(self._session, ids)).keys())
+            storable = [i for i in ids if is_storable_id(i)]
+            found = set((await readers.tags_by_ids(self._session, storable)).keys())
             missing = [i for i in ids if i not in found]
             if missing and strict:
                 raise NotFound("tag", missing, field="tags")
@@ -258,7 +263,7 @@ class Associations:
         return ids
 
     async def _lock(self, table: Table, row_id: int, kind: str) -> None:
-        if not await lock_parent(self._session, table, row_id):
+        if not is_storable_id(row_id) or not await lock_parent(self._session, table, row_id):
             raise NotFound(kind, [row_id])
 
     async def _require(
@@ -266,7 +271,7 @@ class Associations:
     ) -> None:
         if not ids:
             return
-        query = select(table.c.id).where(table.c.id.in_(ids))
+        query = select(table.c.id).where(table.c.id.in_([i for i in ids if is_storable_id(i)]))
         found = set((await self._session.execute(query)).scalars())
         missing = [i for i in ids if i not in found]
         if missing:

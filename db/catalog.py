@@ -31,7 +31,7 @@ from db.associations import MAX_ITEMS, Associations, TagRef
 from db.dialects import insert_ignoring_conflicts
 from db.engine import write_transaction
 from db.errors import Conflict, NotFound, TooMany
-from db.models import product_tags, products, tags, utcnow
+from db.models import is_storable_id, product_tags, products, tags, utcnow
 from db.records import Changed, Page, ProductRecord, TagRecord
 
 S = TypeVar("S", bound=Select[Any])
@@ -87,6 +87,7 @@ class Catalog:
         values: dict[str, Any] = {"name": products.c.name}  # no-op update still returns the row
         if name is not None:
             values = {"name": names.product_name(name), "updated_at": utcnow()}
+        _require_storable(product_id, "product")
         async with write_transaction(self._session):
             statement = (
                 update(products)
@@ -125,6 +126,7 @@ class Catalog:
         if name is not None:
             clean = names.tag_name(name)
             values = {"name": clean, "name_key": names.tag_key(clean)}
+        _require_storable(tag_id, "tag")
         async with write_transaction(self._session):
             statement = (
                 update(tags)
@@ -209,6 +211,7 @@ class Catalog:
         return query
 
     async def _delete(self, table: Table, row_id: int, kind: str) -> None:
+        _require_storable(row_id, kind)
         async with write_transaction(self._session):
             statement = delete(table).where(table.c.id == row_id).returning(table.c.id)
             if (await self._session.execute(statement)).first() is None:
@@ -226,3 +229,8 @@ def _tag_name_filter(query: S, name_contains: str | None) -> S:
         return query
     needle = names.tag_key(name_contains.strip())
     return query.where(tags.c.name_key.contains(needle, autoescape=True))
+
+
+def _require_storable(row_id: int, kind: str) -> None:
+    if not is_storable_id(row_id):
+        raise NotFound(kind, [row_id])

@@ -35,6 +35,14 @@ TagKey = String(TAG_NAME_MAX * 4).with_variant(
 )
 
 
+MAX_ID = 2**31 - 1  # ids are 32-bit integers on every database
+
+
+def is_storable_id(value: int) -> bool:
+    """Whether an id could name a row at all; others are simply not found."""
+    return 0 < value <= MAX_ID
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 

@@ -7,7 +7,9 @@ import binascii
 import json
 from typing import Any
 
-MAX_DATABASE_ID = 2**31 - 1  # the integer columns' range: anything above names no row
+from db.models import MAX_ID as MAX_DATABASE_ID
+
+INT32 = range(-(2**31), 2**31)
 
 
 class BadId(ValueError):
@@ -46,6 +48,7 @@ def decode_cursor(value: str, *types: type) -> tuple[Any, ...]:
         not isinstance(parts, list)
         or len(parts) != len(types)
         or not all(type(p) is t for p, t in zip(parts, types, strict=True))
+        or any(type(p) is int and p not in INT32 for p in parts)
     ):
         raise ValueError(f"{value!r} is not a valid cursor")
     return tuple(parts)

@@ -18,7 +18,7 @@ from db.migrate import current_revision, head_revision
 from db.statements import instrument
 from schema import build_schema
 from schema.limits import RequestLimits
-from server.cache import open_store
+from server.cache import namespace_for, open_store
 from server.settings import Settings
 from server.view import CatalogView
 
@@ -41,7 +41,8 @@ def create_app(settings: Settings) -> Starlette:
         introspection=settings.introspection,
         max_batch=settings.max_batch,
     )
-    store = open_store(settings.response_cache)
+    namespace = settings.response_cache_namespace or namespace_for(settings.database_url)
+    store = open_store(settings.response_cache, namespace)
     view = CatalogView(schema, session_factory(engine), settings, store)
 
     async def healthz(_request: Request) -> JSONResponse:

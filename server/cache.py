@@ -54,30 +54,43 @@ class MemoryStore:
 
 
 class RedisStore:
-    """Response bodies in Redis, shared by every server process that uses it."""
+    """Response bodies in Redis, shared by every server process that uses it.
 
-    def __init__(self, url: str) -> None:
+    Keys carry a namespace (by default derived from the database URL), so catalogs that
+    share a Redis never answer each other's queries.
+    """
+
+    def __init__(self, url: str, namespace: str) -> None:
         from redis.asyncio import Redis
 
         self._redis = Redis.from_url(url)
+        self._namespace = namespace
 
     async def get(self, key: str) -> bytes | None:
-        value = await self._redis.get(key)
+        value = await self._redis.get(f"{self._namespace}:{key}")
         return value if isinstance(value, bytes) else None
 
     async def put(self, key: str, body: bytes) -> None:
-        await self._redis.set(key, body, ex=REDIS_TTL_SECONDS)
+        await self._redis.set(f"{self._namespace}:{key}", body, ex=REDIS_TTL_SECONDS)
 
     async def close(self) -> None:
         await self._redis.aclose()
 
 
-def open_store(setting: str) -> ResponseStore | None:
+def open_store(setting: str, namespace: str) -> ResponseStore | None:
     if setting == "off":
         return None
     if setting == "memory":
         return MemoryStore()
-    return RedisStore(setting)
+    return RedisStore(setting, namespace)
+
+
+def namespace_for(database_url: str) -> str:
+    """A stable, secret-free name for one catalog database."""
+    from sqlalchemy import make_url
+
+    url = make_url(database_url).render_as_string(hide_password=True)
+    return hashlib.sha256(url.encode()).hexdigest()[:16]
 
 
 @dataclass(frozen=True, slots=True)

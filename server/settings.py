@@ -62,6 +62,7 @@ class Settings:
     max_items: int = 100
     request_timeout_ms: int = 10_000
     response_cache: str = "off"  # off | memory | redis://...
+    response_cache_namespace: str = ""  # Redis key prefix; "" derives one from the database
     log_level: str = "INFO"
 
     @classmethod
@@ -90,6 +91,7 @@ class Settings:
             max_items=_int(env, "CATALOG_MAX_ITEMS", d.max_items, 1),
             request_timeout_ms=_int(env, "CATALOG_REQUEST_TIMEOUT_MS", d.request_timeout_ms, 1),
             response_cache=cache,
+            response_cache_namespace=env.get("CATALOG_RESPONSE_CACHE_NAMESPACE", "").strip(),
             log_level=env.get("CATALOG_LOG_LEVEL", d.log_level).strip().upper() or d.log_level,
         )
 

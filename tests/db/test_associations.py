@@ -9,7 +9,7 @@ import pytest
 from db.associations import MAX_ITEMS, Associations
 from db.errors import Invalid, NotFound, TooMany
 from db.records import Changed, TagLinkKey
-from tests.db.conftest import Factory, Stored
+from tests.db.rows import Factory, Stored
 
 MISSING = 999_999
 

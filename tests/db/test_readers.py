@@ -81,9 +81,7 @@ READERS: dict[str, Read] = {
     "product_counts": lambda s, r, n: readers.product_counts(s, r.tag_ids[:n]),
     "tag_ids_among": lambda s, r, n: readers.tag_ids_among(s, r.product_ids[:n], r.tag_ids),
     "tags_by_ids": lambda s, r, n: readers.tags_by_ids(s, r.tag_ids[:n]),
-    "tags_by_keys": lambda s, r, n: readers.tags_by_keys(
-        s, [f"tag {i:03}" for i in range(n)]
-    ),
+    "tags_by_keys": lambda s, r, n: readers.tags_by_keys(s, [f"tag {i:03}" for i in range(n)]),
     "products_by_ids": lambda s, r, n: readers.products_by_ids(s, r.product_ids[:n]),
 }
 
