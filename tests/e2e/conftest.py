@@ -1,0 +1,88 @@
+"""End-to-end tests run the server as users do: a real process on a free port."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Server:
+    url: str
+    process: subprocess.Popen[bytes]
+
+    @property
+    def graphql(self) -> str:
+        return f"{self.url}/graphql"
+
+
+StartServer = Callable[..., Server]
+
+
+@pytest.fixture
+def start_server(tmp_path: Path) -> Iterator[StartServer]:
+    """Start `catalog serve` processes (migrating first); each is stopped at teardown."""
+    started: list[Server] = []
+
+    def start(database_url: str, **env: str) -> Server:
+        environment = {**os.environ, **env, "CATALOG_DATABASE_URL": database_url}
+        subprocess.run(
+            [sys.executable, "-m", "server.cli", "db", "upgrade"],
+            env=environment,
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+        )
+        port = free_port()
+        log = (tmp_path / f"server-{port}.log").open("wb")
+        process = subprocess.Popen(
+            [sys.executable, "-m", "server.cli", "serve", "--port", str(port)],
+            env=environment,
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        server = Server(f"http://127.0.0.1:{port}", process)
+        started.append(server)
+        _wait_until_ready(server)
+        return server
+
+    yield start
+    for server in started:
+        server.process.terminate()
+    for server in started:
+        try:
+            server.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.process.kill()
+
+
+def _wait_until_ready(server: Server, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            raise RuntimeError(f"the server exited with {server.process.returncode}")
+        try:
+            if httpx.get(f"{server.url}/readyz", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"the server at {server.url} did not become ready")

@@ -1,0 +1,68 @@
+"""Two server processes on one database share cache invalidation: after a write through
+one, the other's very next read is fresh."""
+
+from __future__ import annotations
+
+import base64
+import os
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.e2e.conftest import Server, StartServer
+
+pytestmark = pytest.mark.e2e
+
+TOKEN = "e2e-write-token"
+PRODUCT = base64.b64encode(b"Product:1").decode()
+CREATE = 'mutation { createProduct(input: {name: "Lamp", tagNames: ["Sale"]}) { product { id } } }'
+ADD_NEW = """mutation ($p: ID!) {
+  addTags(input: {productId: $p, tagNames: ["New"]}) { added { name } } }"""
+QUERY = "query ($id: ID!) { product(id: $id) { name tags { totalCount nodes { name } } } }"
+
+
+def ask(server: Server, query: str, **variables: Any) -> httpx.Response:
+    response = httpx.post(
+        server.graphql,
+        json={"query": query, "variables": variables},
+        headers={"Authorization": f"Bearer {TOKEN}"},
+        timeout=10,
+    )
+    assert response.status_code == 200, response.text
+    assert "errors" not in response.json(), response.text
+    return response
+
+
+def tag_names(response: httpx.Response) -> list[str]:
+    return [t["name"] for t in response.json()["data"]["product"]["tags"]["nodes"]]
+
+
+@pytest.mark.parametrize("store", ["memory", "redis"])
+def test_a_write_through_one_process_is_seen_by_the_next_read_of_another(
+    start_server: StartServer, database_url: str, store: str
+) -> None:
+    if store == "redis":
+        store = os.environ.get("CATALOG_TEST_REDIS_URL", "")
+        if not store:
+            if os.environ.get("CATALOG_TEST_REQUIRE_POSTGRES") == "1":
+                pytest.fail("CI must run the Redis cache tests: set CATALOG_TEST_REDIS_URL")
+            pytest.skip("CATALOG_TEST_REDIS_URL is not set")
+    env = {"CATALOG_WRITE_TOKENS": TOKEN, "CATALOG_RESPONSE_CACHE": store}
+    one = start_server(database_url, **env)
+    two = start_server(database_url, **env)
+    ask(
+        one,
+        'mutation { createProduct(input: {name: "Lamp", tagNames: ["Sale"]}) { product { id } } }',
+    )
+
+    for server in (one, two):  # warm both caches
+        ask(server, QUERY, id=PRODUCT)
+        assert ask(server, QUERY, id=PRODUCT).headers["x-cache"] == "hit"
+
+    ask(one, ADD_NEW, p=PRODUCT)
+
+    fresh = ask(two, QUERY, id=PRODUCT)
+    assert fresh.headers["x-cache"] == "miss"
+    assert tag_names(fresh) == ["New", "Sale"]
+    assert tag_names(ask(one, QUERY, id=PRODUCT)) == ["New", "Sale"]
