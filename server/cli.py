@@ -85,8 +85,6 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         )
     # Workers are separate processes: they read the same settings from the environment.
     os.environ["CATALOG_DATABASE_URL"] = settings.database_url
-    if args.allow_open_writes:
-        os.environ["CATALOG_ALLOW_OPEN_WRITES"] = "1"
     uvicorn.run(
         "server.main:app_from_env",
         factory=True,
