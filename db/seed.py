@@ -7,6 +7,7 @@ import random
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db.associations import Associations
 from db.catalog import Catalog
 from db.models import products
 
@@ -80,8 +81,11 @@ async def seed_demo(session: AsyncSession, *, products_count: int = 300, seed: i
     """Create `products_count` products with 0-6 tags each from a few dozen; returns how many."""
     rng = random.Random(seed)
     catalog = Catalog(session)
+    associations = Associations(session)
     for n in range(products_count):
         name = f"{rng.choice(COLOURS)} {rng.choice(MATERIALS)} {rng.choice(THINGS)} #{n + 1}"
         tag_names = rng.sample(TAGS, rng.randint(0, 6))
-        await catalog.create_product(name, tag_names)
+        product, _ = await catalog.create_product(name, tag_names)
+        if tag_names and rng.random() < 0.5:  # feature one tag, as merchandisers do
+            await associations.add_tags(product.id, tag_names[:1], priority=rng.randint(1, 4))
     return products_count

@@ -37,6 +37,7 @@ def create_app(settings: Settings) -> Starlette:
             max_aliases=settings.max_aliases,
             max_items=settings.max_items,
             max_nodes=settings.max_nodes,
+            max_first=settings.max_first,
         ),
         introspection=settings.introspection,
         max_batch=settings.max_batch,

@@ -42,6 +42,15 @@ def _list(env: Mapping[str, str], name: str) -> tuple[str, ...]:
     return tuple(item.strip() for item in env.get(name, "").split(",") if item.strip())
 
 
+def _max_first(env: Mapping[str, str], default: int) -> int:
+    value = _int(env, "CATALOG_MAX_FIRST", default, 1)
+    if value > 100:
+        raise SettingsError(
+            f"CATALOG_MAX_FIRST may be at most 100 (the API's promise), got {value}"
+        )
+    return value
+
+
 @dataclass(frozen=True)
 class Settings:
     """The server's configuration. See the README's settings table for each variable."""
@@ -59,6 +68,7 @@ class Settings:
     max_tokens: int = 5000
     max_batch: int = 0  # operations per batched request; 0 turns batching off
     max_nodes: int = 50_000
+    max_first: int = 100  # the API contract's ceiling; may be set lower, never higher
     max_items: int = 100
     request_timeout_ms: int = 10_000
     response_cache: str = "off"  # off | memory | redis://...
@@ -88,6 +98,7 @@ class Settings:
             max_tokens=_int(env, "CATALOG_MAX_TOKENS", d.max_tokens, 1),
             max_batch=_int(env, "CATALOG_MAX_BATCH", d.max_batch, 0),
             max_nodes=_int(env, "CATALOG_MAX_NODES", d.max_nodes, 1),
+            max_first=_max_first(env, d.max_first),
             max_items=_int(env, "CATALOG_MAX_ITEMS", d.max_items, 1),
             request_timeout_ms=_int(env, "CATALOG_REQUEST_TIMEOUT_MS", d.request_timeout_ms, 1),
             response_cache=cache,

@@ -79,7 +79,7 @@ class CatalogView(GraphQL[RequestContext, None]):
         self._sessions = sessions
         self._store = store
         self._tokens = Tokens(write=settings.write_tokens, read=settings.read_tokens)
-        self._limits = Limits(max_items=settings.max_items)
+        self._limits = Limits(max_first=settings.max_first, max_items=settings.max_items)
         self._max_body = settings.max_body_bytes
         self._budget = settings.request_timeout_ms / 1000
 
