@@ -7,6 +7,8 @@ from typing import Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db.associations import Associations
+from db.catalog import Catalog
 from resolvers.loaders import Loaders
 
 Access = Literal["none", "read", "write"]
@@ -29,6 +31,12 @@ class RequestContext:
 
     def __post_init__(self) -> None:
         self.loaders = Loaders(self.session)
+
+    def catalog(self) -> Catalog:
+        return Catalog(self.session, max_items=self.limits.max_items)
+
+    def associations(self) -> Associations:
+        return Associations(self.session, max_items=self.limits.max_items)
 
     def after_write(self) -> None:
         """Forget everything loaded so far: what follows a write must see it."""

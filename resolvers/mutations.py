@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
 from db.associations import Associations, TagRef
-from db.catalog import Catalog
 from db.errors import CatalogError
 from db.records import Changed, ProductRecord, TagRecord
 from resolvers.context import RequestContext
@@ -51,7 +50,7 @@ async def create_product(
 ) -> Outcome[ProductRecord]:
     async def run() -> ProductRecord:
         refs = _tag_refs(tag_ids, tag_names)
-        product, _changed = await Catalog(ctx.session).create_product(name, refs)
+        product, _changed = await ctx.catalog().create_product(name, refs)
         return product
 
     return await _write(ctx, run, {"tag": "tagIds", "tags": "tagNames"})
@@ -62,34 +61,34 @@ async def update_product(
 ) -> Outcome[ProductRecord]:
     async def run() -> ProductRecord:
         product_id = _decode(global_id, "Product", "id")
-        return await Catalog(ctx.session).update_product(product_id, name=name)
+        return await ctx.catalog().update_product(product_id, name=name)
 
     return await _write(ctx, run, {"product": "id"})
 
 
 async def delete_product(ctx: RequestContext, global_id: str) -> Outcome[str]:
     async def run() -> str:
-        await Catalog(ctx.session).delete_product(_decode(global_id, "Product", "id"))
+        await ctx.catalog().delete_product(_decode(global_id, "Product", "id"))
         return global_id
 
     return await _write(ctx, run, {"product": "id"})
 
 
 async def create_tag(ctx: RequestContext, name: str) -> Outcome[TagRecord]:
-    return await _write(ctx, lambda: Catalog(ctx.session).create_tag(name), {})
+    return await _write(ctx, lambda: ctx.catalog().create_tag(name), {})
 
 
 async def update_tag(ctx: RequestContext, global_id: str, name: str | None) -> Outcome[TagRecord]:
     async def run() -> TagRecord:
         tag_id = _decode(global_id, "Tag", "id")
-        return await Catalog(ctx.session).update_tag(tag_id, name=name)
+        return await ctx.catalog().update_tag(tag_id, name=name)
 
     return await _write(ctx, run, {"tag": "id"})
 
 
 async def delete_tag(ctx: RequestContext, global_id: str) -> Outcome[str]:
     async def run() -> str:
-        await Catalog(ctx.session).delete_tag(_decode(global_id, "Tag", "id"))
+        await ctx.catalog().delete_tag(_decode(global_id, "Tag", "id"))
         return global_id
 
     return await _write(ctx, run, {"tag": "id"})
@@ -171,7 +170,7 @@ async def _change_tags(
     async def run() -> tuple[int, Changed]:
         product_id = _decode(product_gid, "Product", "productId")
         refs = _tag_refs(tag_gids, tag_names)
-        return product_id, await action(Associations(ctx.session), product_id, refs)
+        return product_id, await action(ctx.associations(), product_id, refs)
 
     outcome = await _write(ctx, run, PRODUCT_TAG_FIELDS)
     if outcome.value is None:
@@ -190,7 +189,7 @@ async def _change_products(
     async def run() -> tuple[int, Changed]:
         tag_id = _decode(tag_gid, "Tag", "tagId")
         ids = _decode_all(product_gids, "Product", "productIds")
-        return tag_id, await action(Associations(ctx.session), tag_id, ids)
+        return tag_id, await action(ctx.associations(), tag_id, ids)
 
     outcome = await _write(ctx, run, TAG_PRODUCT_FIELDS)
     if outcome.value is None:

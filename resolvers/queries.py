@@ -9,7 +9,7 @@ from typing import Any
 
 from db import names
 from db.associations import has_match
-from db.catalog import Catalog, ProductFilter, TagCursor
+from db.catalog import ProductFilter, TagCursor
 from db.errors import Invalid
 from db.records import Page, ProductLink, ProductRecord, TagLink, TagLinkKey, TagRecord
 from resolvers.context import RequestContext
@@ -103,11 +103,11 @@ async def products(
     """Products by database id ascending."""
     size = page_size(ctx, first)
     after_id = None if after is None else _cursor(after, int)[0]
-    return await Catalog(ctx.session).products_page(size, after_id, where)
+    return await ctx.catalog().products_page(size, after_id, where)
 
 
 async def products_total(ctx: RequestContext, where: ProductFilter | None) -> int:
-    return await Catalog(ctx.session).count_products(where)
+    return await ctx.catalog().count_products(where)
 
 
 async def tags(
@@ -116,11 +116,11 @@ async def tags(
     """Tags by name ascending (case-insensitively)."""
     size = page_size(ctx, first)
     cursor = None if after is None else TagCursor(*_cursor(after, str, int))
-    return await Catalog(ctx.session).tags_page(size, cursor, name_contains)
+    return await ctx.catalog().tags_page(size, cursor, name_contains)
 
 
 async def tags_total(ctx: RequestContext, name_contains: str | None) -> int:
-    return await Catalog(ctx.session).count_tags(name_contains)
+    return await ctx.catalog().count_tags(name_contains)
 
 
 def product_cursor(record: ProductRecord) -> str:

@@ -82,6 +82,7 @@ class CatalogView(GraphQL[RequestContext, None]):
         self._limits = Limits(max_first=settings.max_first, max_items=settings.max_items)
         self._max_body = settings.max_body_bytes
         self._budget = settings.request_timeout_ms / 1000
+        self._max_batch = settings.max_batch
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":  # no subscriptions: refuse websockets politely
@@ -312,7 +313,16 @@ class CatalogView(GraphQL[RequestContext, None]):
 
     def decode_json(self, data: str | bytes) -> object:
         parsed = orjson.loads(data)
-        if not isinstance(parsed, dict | list):
+        if isinstance(parsed, list):
+            if self._max_batch == 0:
+                raise Refusal(400, "BATCHING_DISABLED", "Batched requests are not enabled")
+            if len(parsed) > self._max_batch:
+                raise Refusal(
+                    400,
+                    "MAX_BATCH_EXCEEDED",
+                    f"A batch may hold at most {self._max_batch} operations, got {len(parsed)}",
+                )
+        elif not isinstance(parsed, dict):
             raise HTTPException(400, "The request body must be a JSON object")
         return parsed
 
