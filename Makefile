@@ -35,7 +35,7 @@ pytest: $(STAMP)
 	$(BIN)/pytest
 
 bench: $(STAMP)
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 schema: $(STAMP)
 	$(BIN)/catalog export-schema > schema.graphql

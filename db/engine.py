@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -74,19 +74,43 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
 
 class SerializedSession(AsyncSession):
-    """An AsyncSession that runs one statement at a time, whoever asks.
+    """An AsyncSession that runs one statement at a time and never abandons one midway.
 
-    GraphQL resolves sibling fields concurrently, and their loaders share the request's
-    session; an AsyncSession must never run two statements at once, so they queue here.
+    GraphQL resolves sibling fields concurrently and their loaders share the request's
+    session, so statements queue here. And GraphQL may cancel a resolver when a sibling's
+    error makes its result moot: a statement cancelled halfway would leave the session in
+    a state it cannot close from, so each statement runs in a task of its own, shielded
+    from the caller's cancellation, and close() waits for any still running.
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._one_at_a_time = asyncio.Lock()
+        self._running: set[asyncio.Task[Any]] = set()
 
     async def execute(self, *args: Any, **kwargs: Any) -> Any:
+        task = asyncio.ensure_future(self._execute_in_turn(*args, **kwargs))
+        self._running.add(task)
+        task.add_done_callback(_settled(self._running))
+        return await asyncio.shield(task)
+
+    async def _execute_in_turn(self, *args: Any, **kwargs: Any) -> Any:
         async with self._one_at_a_time:
             return await super().execute(*args, **kwargs)
+
+    async def close(self) -> None:
+        if self._running:
+            await asyncio.wait(set(self._running))
+        await super().close()
+
+
+def _settled(running: set[asyncio.Task[Any]]) -> Callable[[asyncio.Task[Any]], None]:
+    def forget(task: asyncio.Task[Any]) -> None:
+        running.discard(task)
+        if not task.cancelled():
+            task.exception()  # retrieved: a caller that was cancelled no longer will
+
+    return forget
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

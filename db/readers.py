@@ -69,7 +69,7 @@ async def tags_for_products(
     if after is not None:
         params.update(priority=after.priority, name_key=after.name_key, tag_id=after.tag_id)
     grouped: dict[int, list[TagLink]] = defaultdict(list)
-    rows = await session.execute(_tags_page(after is not None), params)
+    rows = (await session.execute(_tags_page(after is not None), params)).all()
     for product_id, priority, added_at, tag_id, name, key, created_at, _rn in rows:
         grouped[product_id].append(
             TagLink(TagRecord(tag_id, name, key, created_at), priority, added_at)
@@ -98,7 +98,7 @@ async def products_for_tags(
     if after is not None:
         params["after"] = after
     grouped: dict[int, list[ProductLink]] = defaultdict(list)
-    rows = await session.execute(_products_page(after is not None), params)
+    rows = (await session.execute(_products_page(after is not None), params)).all()
     for tag_id, priority, added_at, product_id, name, created_at, updated_at, _rn in rows:
         product = ProductRecord(product_id, name, created_at, updated_at)
         grouped[tag_id].append(ProductLink(product, priority, added_at))

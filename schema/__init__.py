@@ -19,6 +19,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types.base import StrawberryObjectDefinition
 from strawberry.utils.str_converters import to_camel_case
 
+from schema import execution
 from schema.limits import CostLimit, RequestLimits, TokenLimit, shape_rules
 from schema.mutation import Mutation
 from schema.query import Query
@@ -28,6 +29,10 @@ Extension = type[SchemaExtension] | Callable[[], SchemaExtension]
 
 
 class CatalogSchema(strawberry.Schema):
+    def _get_execute_function(self) -> Callable[..., Any]:
+        """Queries take the lean executor (schema.execution), which falls back to graphql-core."""
+        return execution.execute
+
     def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
         """Log nothing here: the HTTP layer logs unexpected errors once, with the request id."""
 

@@ -1,0 +1,1 @@
+"""The benchmark behind `make bench`: the GraphQL server under load, next to a raw-SQL floor."""

@@ -1,0 +1,233 @@
+"""`make bench` / `python -m bench`: the workloads against the real server, next to the floor.
+
+Each timed run of a workload is followed by one of the floor with the same number of
+workers, so slow drifts of the machine hit both; see bench/README.md for the columns.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from contextlib import ExitStack
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import orjson
+from sqlalchemy import make_url
+
+from bench import dataset, load, report, workloads
+from bench.processes import Service, floor_command, free_port, running, server_command
+from bench.workloads import Workload
+from resolvers.ids import decode_id
+from server.settings import Settings
+
+RESULTS = Path(__file__).resolve().parent / "results"
+DATABASE_ENV = "CATALOG_BENCH_DATABASE_URL"
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _arguments(argv)
+    env = dict(os.environ)
+    url = env.get(DATABASE_ENV, "").strip() or f"sqlite+aiosqlite:///{RESULTS / 'bench.db'}"
+    # The server runs with the caller's CATALOG_* settings, plus a write token for W4.
+    server_env = {**env, "CATALOG_WRITE_TOKENS": workloads.TOKEN}
+    settings = Settings.from_env(server_env).but(database_url=url)
+    generator = load.available_generator() if args.generator == "auto" else args.generator
+    timed = load.Load(args.duration, args.connections, generator=generator)
+    warmup = replace(timed, seconds=args.warmup)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+
+    where = make_url(url).render_as_string(hide_password=True)
+    print(f"bench: database {where}")
+    data = dataset.prepare(url)
+    every = workloads.build(data)
+    chosen = [every[name] for name in args.only]
+    plan = [
+        (workload, workers)
+        for workload in chosen
+        for workers in (args.workers if workload.name == "W1" else args.workers[:1])
+    ]
+    print("bench: counting SQL statements per request in-process")
+    statements = {
+        w.name: asyncio.run(workloads.statements_per_request(settings, w)) for w in chosen
+    }
+    setup = (
+        f"{generator} load, {timed.connections} connections,"
+        f" {args.rounds} round(s) of {args.duration:g} s per workload and floor"
+    )
+    print(f"bench: {setup}")
+
+    with ExitStack() as stack:
+        servers, floors = _start(stack, sorted({n for _, n in plan}), url, server_env)
+        _check_answers(servers, floors, chosen, every["W1"])
+        measurements, problems = _rounds(
+            args.rounds, plan, servers, floors, every["W1"], data, timed, warmup
+        )
+
+    table = report.rows(
+        measurements,
+        {w.name: w.title for w in every.values()} | {report.FLOOR: "W1 in one SQL"},
+        statements,
+    )
+    text = report.markdown(table)
+    verdict = _verdict(chosen, problems)
+    print()
+    print(text)
+    print()
+    print(verdict)
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    (RESULTS / "latest.md").write_text(
+        f"# Benchmark, {stamp}\n\n{make_url(url).get_backend_name()}, {setup}.\n\n"
+        f"{text}\n\n{verdict}\n"
+    )
+    failures = sum(row.failures for row in table)
+    return 1 if problems or failures else 0
+
+
+def _arguments(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench",
+        description=f"Benchmark the catalog server. Database: ${DATABASE_ENV}, "
+        "else a SQLite file in bench/results/.",
+    )
+    parser.add_argument("--rounds", type=int, default=2, help="timed runs per workload")
+    parser.add_argument("--duration", type=float, default=10.0, help="seconds per timed run")
+    parser.add_argument("--warmup", type=float, default=2.0, help="seconds before each run")
+    parser.add_argument("--connections", type=int, default=16, help="requests in flight")
+    parser.add_argument(
+        "--workers", type=int, nargs="+", default=[1, 2], help="server workers to run W1 with"
+    )
+    parser.add_argument("--only", default="W1,W2,W3,W4,W5", help="workloads, e.g. W1,W4")
+    parser.add_argument(
+        "--generator",
+        choices=["auto", "wrk", "python"],
+        default="auto",
+        help="load generator (auto: wrk when installed)",
+    )
+    parser.add_argument("--quick", action="store_true", help="a smoke run: 1 round of 2 s")
+    args = parser.parse_args(argv)
+    args.only = [name.strip().upper() for name in args.only.split(",") if name.strip()]
+    if unknown := [name for name in args.only if name not in {"W1", "W2", "W3", "W4", "W5"}]:
+        parser.error(f"unknown workloads: {', '.join(unknown)}")
+    if args.quick:
+        args.rounds, args.duration, args.warmup = 1, 2.0, 1.0
+    if args.rounds < 1 or args.duration <= 0 or min(args.workers) < 1:
+        parser.error("--rounds, --duration and --workers must be positive")
+    return args
+
+
+def _start(
+    stack: ExitStack, worker_counts: list[int], url: str, env: dict[str, str]
+) -> tuple[dict[int, Service], dict[int, Service]]:
+    """A server and a floor for each worker count, stopped when `stack` closes."""
+    servers: dict[int, Service] = {}
+    floors: dict[int, Service] = {}
+    for workers in worker_counts:
+        port = free_port()
+        command = server_command(port, url, workers)
+        servers[workers] = stack.enter_context(
+            running(f"server-{workers}w", command, port, env, RESULTS)
+        )
+        port = free_port()
+        command = floor_command(port, url, workers)
+        floors[workers] = stack.enter_context(
+            running(f"floor-{workers}w", command, port, env, RESULTS)
+        )
+    return servers, floors
+
+
+def _rounds(
+    rounds: int,
+    plan: list[tuple[Workload, int]],
+    servers: dict[int, Service],
+    floors: dict[int, Service],
+    w1: Workload,
+    data: dataset.Dataset,
+    timed: load.Load,
+    warmup: load.Load,
+) -> tuple[list[report.Measurement], list[str]]:
+    """Every workload of the plan, each followed by the floor; the links checked after W4."""
+    measurements: list[report.Measurement] = []
+    problems: list[str] = []
+    for round_number in range(1, rounds + 1):
+        print(f"round {round_number}/{rounds}")
+        for workload, workers in plan:
+            measured = _measure(servers[workers], workload, workers, timed, warmup)
+            floor = _measure(floors[workers], w1, workers, timed, warmup, floor=True)
+            measured = replace(measured, floor_per_second=floor.result.per_second)
+            measurements += [measured, floor]
+            print(report.progress(measured))
+            print(report.progress(floor))
+            if workload.name == "W4":
+                problems += [f"after W4: {p}" for p in dataset.verify(data)]
+    return measurements, problems
+
+
+def _measure(
+    service: Service,
+    workload: Workload,
+    workers: int,
+    timed: load.Load,
+    warmup: load.Load,
+    *,
+    floor: bool = False,
+) -> report.Measurement:
+    if warmup.seconds > 0:
+        load.run(service.graphql_url, workload, warmup, RESULTS / "lua")
+        service.wait_idle()
+    if not service.reset_peak_memory():
+        print(f"bench: cannot reset peak memory of {service.name}: peaks are since start")
+    result = load.run(service.graphql_url, workload, timed, RESULTS / "lua")
+    service.wait_idle()
+    if service.process.poll() is not None:
+        raise RuntimeError(f"{service.name} died during {workload.name}:\n{service.log_tail()}")
+    target = report.FLOOR if floor else workload.name
+    return report.Measurement(target, workers, result, service.peak_memory_mib())
+
+
+def _check_answers(
+    servers: dict[int, Service], floors: dict[int, Service], chosen: list[Workload], w1: Workload
+) -> None:
+    """Fail fast unless every workload succeeds and the floor answers what W1 answers."""
+    for service in servers.values():
+        for workload in chosen:
+            response = _post(service, workload)
+            if workloads.failed(response.status_code, response.content):
+                raise RuntimeError(f"{workload.name} fails on {service.name}: {response.text}")
+    for workers, floor in floors.items():
+        expected = _without_global_ids(orjson.loads(_post(servers[workers], w1).content))
+        if orjson.loads(_post(floor, w1).content) != expected:
+            raise RuntimeError("the floor's answer differs from W1's: see bench/floor.py")
+
+
+def _post(service: Service, workload: Workload) -> httpx.Response:
+    body, headers = workload.bodies[0], workload.headers
+    return httpx.post(service.graphql_url, content=body, headers=headers, timeout=30)
+
+
+def _without_global_ids(value: object) -> object:
+    """W1's answer with each global id replaced by its database id, as the floor writes it."""
+    if isinstance(value, dict):
+        return {
+            k: decode_id(v)[1] if k == "id" and isinstance(v, str) else _without_global_ids(v)
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [_without_global_ids(v) for v in value]
+    return value
+
+
+def _verdict(chosen: list[Workload], problems: list[str]) -> str:
+    if not any(w.name == "W4" for w in chosen):
+        return "W4 did not run: writes not checked."
+    if problems:
+        return "W4 LOST OR DUPLICATED WRITES:\n" + "\n".join(f"- {p}" for p in problems)
+    return "W4 check: the 50,000 links are exactly the dataset's after every W4 run."
+
+
+if __name__ == "__main__":
+    sys.exit(main())
