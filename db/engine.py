@@ -39,6 +39,9 @@ def create_engine(
         engine = _create_async_engine(url, echo=echo)
         _configure_sqlite(engine)
         return engine
+    # Reads run without a transaction: at READ COMMITTED one gives a request nothing (each
+    # statement sees its own snapshot either way) and costs a BEGIN and a ROLLBACK round
+    # trip. Writes ask for a READ COMMITTED transaction (see write_transaction).
     connect_args: dict[str, Any] = {}
     if statement_timeout_ms:
         connect_args["server_settings"] = {"statement_timeout": str(statement_timeout_ms)}
@@ -50,6 +53,7 @@ def create_engine(
         pool_pre_ping=False,
         pool_recycle=1800,
         connect_args=connect_args,
+        isolation_level="AUTOCOMMIT",
     )
 
 
@@ -129,13 +133,20 @@ async def write_transaction(session: AsyncSession) -> AsyncIterator[AsyncSession
     """
     if session.in_transaction():
         await session.rollback()
-    await session.connection(execution_options={_WRITE: True})
+    options = _write_options(session)
+    await session.connection(execution_options=options)
     try:
         yield session
     except BaseException:
         await session.rollback()
         raise
     await session.commit()
-    await session.connection(execution_options={_WRITE: True})
+    await session.connection(execution_options=options)
     await data_version.advance(session)
     await session.commit()
+
+
+def _write_options(session: AsyncSession) -> dict[str, Any]:
+    if session.get_bind().dialect.name == "sqlite":
+        return {_WRITE: True}  # BEGIN IMMEDIATE, see _configure_sqlite
+    return {_WRITE: True, "isolation_level": "READ COMMITTED"}

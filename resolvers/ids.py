@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from functools import lru_cache
 from typing import Any
 
 from db.models import MAX_ID as MAX_DATABASE_ID
@@ -16,6 +17,7 @@ class BadId(ValueError):
     """An id that is not a well-formed global id of the expected type."""
 
 
+@lru_cache(maxsize=65_536)  # the same tags appear on many products of a page
 def encode_id(type_name: str, database_id: int) -> str:
     return base64.b64encode(f"{type_name}:{database_id}".encode()).decode()
 

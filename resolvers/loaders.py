@@ -6,6 +6,7 @@ request's statement count follows the depth of the query, not the number of rows
 
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, TypeVar
@@ -17,6 +18,8 @@ from db import readers
 from db.records import ProductLink, ProductRecord, TagLink, TagLinkKey, TagRecord
 
 V = TypeVar("V")
+T = TypeVar("T")
+R = TypeVar("R")
 
 # (parent id, first, after): one page of a parent's links.
 TagPageKey = tuple[int, int, TagLinkKey | None]
@@ -97,3 +100,29 @@ async def _grouped(
         for parent_id in parent_ids:
             answers[(parent_id, *args)] = found.get(parent_id, empty)
     return [answers[key] for key in keys]
+
+
+def then(awaitable: Awaitable[T], shape: Callable[[T], R]) -> asyncio.Future[R]:
+    """A future of `shape(result)`: the loaded value turned into what a field returns.
+
+    Resolvers return this instead of awaiting in a coroutine, so a level of a query
+    waits on plain futures rather than on a task per parent object.
+    """
+    source = asyncio.ensure_future(awaitable)
+    shaped: asyncio.Future[R] = source.get_loop().create_future()
+
+    def settle(done: asyncio.Future[T]) -> None:
+        if shaped.done():
+            return
+        if done.cancelled():
+            shaped.cancel()
+        elif (error := done.exception()) is not None:
+            shaped.set_exception(error)
+        else:
+            try:
+                shaped.set_result(shape(done.result()))
+            except Exception as failure:
+                shaped.set_exception(failure)
+
+    source.add_done_callback(settle)
+    return shaped

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -90,7 +90,7 @@ def product_filter(
         return None
     tags = tags or TagMatchArgs()
     return ProductFilter(
-        name_contains=name_contains,
+        name_contains=_name_part("filter.nameContains", name_contains),
         any_tags=None if tags.any is None else _tag_ids(ctx, "filter.tags.any", tags.any),
         all_tags=_tag_ids(ctx, "filter.tags.all", tags.all or ()),
         none_tags=_tag_ids(ctx, "filter.tags.none", tags.none or ()),
@@ -116,7 +116,8 @@ async def tags(
     """Tags by name ascending (case-insensitively)."""
     size = page_size(ctx, first)
     cursor = None if after is None else TagCursor(*_cursor(after, str, int))
-    return await ctx.catalog().tags_page(size, cursor, name_contains)
+    name_part = _name_part("filter.nameContains", name_contains)
+    return await ctx.catalog().tags_page(size, cursor, name_part)
 
 
 async def tags_total(ctx: RequestContext, name_contains: str | None) -> int:
@@ -134,30 +135,34 @@ def tag_cursor(record: TagRecord) -> str:
 # -- nested, batched through the request's loaders ---------------------------------------
 
 
-async def tags_of_product(
+# These hand back the loader's future itself rather than a coroutine: a level of a query
+# then waits on plain futures, without a task per parent.
+
+
+def tags_of_product(
     ctx: RequestContext, product_id: int, first: int | None, after: str | None
-) -> tuple[list[TagLink], bool]:
+) -> Awaitable[tuple[list[TagLink], bool]]:
     """A page of a product's tags by priority DESC, then name."""
     size = page_size(ctx, first)
     key = None if after is None else TagLinkKey(*_cursor(after, int, str, int))
-    return await ctx.loaders.tags_page.load((product_id, size, key))
+    return ctx.loaders.tags_page.load((product_id, size, key))
 
 
-async def products_of_tag(
+def products_of_tag(
     ctx: RequestContext, tag_id: int, first: int | None, after: str | None
-) -> tuple[list[ProductLink], bool]:
+) -> Awaitable[tuple[list[ProductLink], bool]]:
     """A page of a tag's products by product id ascending."""
     size = page_size(ctx, first)
     after_id = None if after is None else _cursor(after, int)[0]
-    return await ctx.loaders.products_page.load((tag_id, size, after_id))
+    return ctx.loaders.products_page.load((tag_id, size, after_id))
 
 
-async def tag_count(ctx: RequestContext, product_id: int) -> int:
-    return await ctx.loaders.tag_count.load(product_id)
+def tag_count(ctx: RequestContext, product_id: int) -> Awaitable[int]:
+    return ctx.loaders.tag_count.load(product_id)
 
 
-async def product_count(ctx: RequestContext, tag_id: int) -> int:
-    return await ctx.loaders.product_count.load(tag_id)
+def product_count(ctx: RequestContext, tag_id: int) -> Awaitable[int]:
+    return ctx.loaders.product_count.load(tag_id)
 
 
 def tag_link_cursor(link: TagLink) -> str:
@@ -208,9 +213,20 @@ async def has_tags(
 
 def _cursor(value: str, *types: type) -> tuple[Any, ...]:
     try:
-        return decode_cursor(value, *types)
+        parts = decode_cursor(value, *types)
     except ValueError as error:
         raise BadInput(f"`after`: {error}") from error
+    if any(isinstance(part, str) and "\x00" in part for part in parts):
+        # Our cursors carry name keys, which never hold NUL (PostgreSQL cannot compare it).
+        raise BadInput(f"`after`: {value!r} is not a valid cursor")
+    return parts
+
+
+def _name_part(field: str, value: str | None) -> str | None:
+    """A substring to look for in names: no name holds NUL, and PostgreSQL cannot search it."""
+    if value is not None and "\x00" in value:
+        raise BadInput(f"`{field}` must not contain NUL characters")
+    return value
 
 
 def _tag_ids(ctx: RequestContext, field: str, global_ids: Sequence[str]) -> tuple[int, ...]:

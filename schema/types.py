@@ -13,6 +13,7 @@ from db.records import Page, ProductLink, ProductRecord, TagLink, TagRecord
 from resolvers import queries
 from resolvers.context import RequestContext
 from resolvers.ids import encode_id
+from resolvers.loaders import then
 from schema.constants import DEFAULT_FIRST
 
 Info = strawberry.Info[RequestContext, None]
@@ -67,14 +68,16 @@ class Product(Node):
         )
 
     @strawberry.field(description="This product's tags, by priority (highest first), then name.")
-    async def tags(
+    def tags(
         self, info: Info, first: int | None = DEFAULT_FIRST, after: str | None = None
     ) -> ProductTagConnection:
-        links, has_next = await queries.tags_of_product(
-            info.context, self.database_id, first, after
-        )
-        return ProductTagConnection(
-            links=links, has_next=has_next, after=after, product_id=self.database_id
+        product_id = self.database_id
+        page = queries.tags_of_product(info.context, product_id, first, after)
+        return then(  # type: ignore[return-value]  # graphql awaits it
+            page,
+            lambda p: ProductTagConnection(
+                links=p[0], has_next=p[1], after=after, product_id=product_id
+            ),
         )
 
     @strawberry.field(description="Whether this product has all (or any) of the given tags.")
@@ -106,14 +109,14 @@ class Tag(Node):
         )
 
     @strawberry.field(description="The products carrying this tag, by databaseId ascending.")
-    async def products(
+    def products(
         self, info: Info, first: int | None = DEFAULT_FIRST, after: str | None = None
     ) -> TagProductConnection:
-        links, has_next = await queries.products_of_tag(
-            info.context, self.database_id, first, after
-        )
-        return TagProductConnection(
-            links=links, has_next=has_next, after=after, tag_id=self.database_id
+        tag_id = self.database_id
+        page = queries.products_of_tag(info.context, tag_id, first, after)
+        return then(  # type: ignore[return-value]  # graphql awaits it
+            page,
+            lambda p: TagProductConnection(links=p[0], has_next=p[1], after=after, tag_id=tag_id),
         )
 
 
@@ -158,8 +161,8 @@ class ProductTagConnection:
         return page_info(self.links, queries.tag_link_cursor, self.has_next, self.after)
 
     @strawberry.field
-    async def total_count(self, info: Info) -> int:
-        return await queries.tag_count(info.context, self.product_id)
+    def total_count(self, info: Info) -> int:
+        return queries.tag_count(info.context, self.product_id)  # type: ignore[return-value]
 
 
 @strawberry.type
@@ -199,8 +202,8 @@ class TagProductConnection:
         return page_info(self.links, queries.product_link_cursor, self.has_next, self.after)
 
     @strawberry.field
-    async def total_count(self, info: Info) -> int:
-        return await queries.product_count(info.context, self.tag_id)
+    def total_count(self, info: Info) -> int:
+        return queries.product_count(info.context, self.tag_id)  # type: ignore[return-value]
 
 
 @strawberry.type

@@ -120,3 +120,29 @@ def assert_agree(fast: dict[str, Any], reference: dict[str, Any]) -> None:
         return
     assert fast["data"] == reference["data"]
     assert sorted(fast["errors"], key=repr) == sorted(reference["errors"], key=repr)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        CORPUS[0],
+        CORPUS[1],
+        '{ node(id: "UHJvZHVjdDox") { id ... on Product { name tags { nodes { name } } } } }',
+        "query Page { products(first: 2) { ...card } } fragment card on ProductConnection"
+        " { nodes { name } }",
+    ],
+)
+async def test_plain_queries_take_the_lean_path(
+    sessions: async_sessionmaker[AsyncSession],
+    seeded: None,
+    query: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def refuse(*_args: Any, **_kwargs: Any) -> None:
+        raise AssertionError("fell back to graphql-core")
+
+    monkeypatch.setattr("schema.execution.reference_execute", refuse)
+    async with sessions() as session:
+        result = await FAST.execute(query, context_value=RequestContext(session=session))
+    assert result.errors is None
+    assert result.data
