@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from operator import attrgetter
 from typing import Any
 
 import strawberry
-from graphql import GraphQLError, GraphQLObjectType
+from graphql import GraphQLError
 from strawberry.extensions import (
     AddValidationRules,
     DisableIntrospection,
@@ -16,10 +15,8 @@ from strawberry.extensions import (
     ValidationCache,
 )
 from strawberry.schema.config import StrawberryConfig
-from strawberry.types.base import StrawberryObjectDefinition
-from strawberry.utils.str_converters import to_camel_case
 
-from schema import execution
+from schema import execution, shortcuts
 from schema.limits import CostLimit, RequestLimits, TokenLimit, shape_rules
 from schema.mutation import Mutation
 from schema.query import Query
@@ -75,43 +72,5 @@ def build_schema(
         extensions=extensions,
         config=config,
     )
-    _plain_attribute_resolvers(schema)
+    shortcuts.install(schema)
     return schema
-
-
-def _plain_attribute_resolvers(schema: strawberry.Schema) -> None:
-    """Resolve plain data fields with a bare attribute read.
-
-    Strawberry wraps even resolver-less fields in a generic call; a catalog response is
-    mostly such fields (ids, names), so reading the attribute directly is a measurable
-    share of a nested list query's time. Fields with resolvers, arguments or
-    extensions keep Strawberry's wrapper.
-    """
-    for graphql_type in schema._schema.type_map.values():
-        if not isinstance(graphql_type, GraphQLObjectType) or graphql_type.name.startswith("__"):
-            continue
-        definition = schema.get_type_by_name(graphql_type.name)
-        if not isinstance(definition, StrawberryObjectDefinition):
-            continue
-        python_names = {
-            f.graphql_name or to_camel_case(f.python_name): f for f in definition.fields
-        }
-        for name, graphql_field in graphql_type.fields.items():
-            field = python_names.get(name)
-            if (
-                field is not None
-                and getattr(graphql_field.resolve, "_is_default", False)
-                and field.base_resolver is None
-                and not field.extensions
-                and not field.permission_classes
-            ):
-                graphql_field.resolve = _attribute(field.python_name)
-
-
-def _attribute(python_name: str) -> Callable[..., Any]:
-    read = attrgetter(python_name)
-
-    def resolve(source: Any, _info: Any) -> Any:
-        return read(source)
-
-    return resolve
