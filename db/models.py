@@ -61,7 +61,8 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
-    type_annotation_map = {datetime: UTCDateTime()}
+    # asyncpg returns aware datetimes itself; only SQLite needs them made aware.
+    type_annotation_map = {datetime: DateTime(timezone=True).with_variant(UTCDateTime(), "sqlite")}
 
 
 class Product(Base):
