@@ -1,8 +1,9 @@
 """The data version: a number that moves after every committed write.
 
 An answer computed while the version read v stays exact for as long as the version is
-still v. Readers read the version before anything else; writers move it after their
-commit, so any answer that might predate a write is filed under an older version.
+still v. Readers read the version before anything else; writers move it as the last
+statement of their transaction, so the new version and the new data become visible at
+the same commit: any answer that might predate a write is filed under an older version.
 """
 
 from __future__ import annotations
@@ -21,5 +22,5 @@ async def current(session: AsyncSession) -> int:
 
 
 async def advance(session: AsyncSession) -> None:
-    """Move the version on, in a transaction of its own that holds its row lock briefly."""
+    """Move the version on, inside the caller's write transaction (its last statement)."""
     await session.execute(update(data_version).where(_ROW).values(value=data_version.c.value + 1))

@@ -128,21 +128,19 @@ async def write_transaction(session: AsyncSession) -> AsyncIterator[AsyncSession
     """One write, one transaction: commit on success, roll back everything on any error.
 
     A read transaction left open by earlier fields of the same request is closed first, so
-    the write sees the latest committed state and takes its locks fresh. After the commit
-    the data version moves on (see db.data_version), before the caller can answer anyone.
+    the write sees the latest committed state and takes its locks fresh. Its last statement
+    moves the data version (see db.data_version), so the new version becomes visible
+    exactly when the data does; that row lock is held only from there to the commit.
     """
     if session.in_transaction():
         await session.rollback()
-    options = _write_options(session)
-    await session.connection(execution_options=options)
+    await session.connection(execution_options=_write_options(session))
     try:
         yield session
+        await data_version.advance(session)
     except BaseException:
         await session.rollback()
         raise
-    await session.commit()
-    await session.connection(execution_options=options)
-    await data_version.advance(session)
     await session.commit()
 
 

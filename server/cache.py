@@ -2,7 +2,7 @@
 
 A response is filed under its request (normalized document, operation name, variables and
 the caller's access level) and the data version read before it was computed. Every write
-moves the data version after its commit (db.data_version), so no answer computed before a
+moves the data version within its commit (db.data_version), so no answer computed before a
 write can be found after it: invalidation is exact, and shared by every process on the same
 database, whether the responses themselves live in process memory or in Redis.
 """
