@@ -113,32 +113,16 @@ def free_port() -> int:
 
 
 def server_command(port: int, database_url: str, workers: int) -> list[str]:
-    return [
-        sys.executable,
-        "-m",
-        "server.cli",
-        "serve",
-        "--port",
-        str(port),
-        "--database-url",
-        database_url,
-        "--workers",
-        str(workers),
-    ]
+    return _serve_command(["-m", "server.cli", "serve"], port, database_url, workers)
 
 
 def floor_command(port: int, database_url: str, workers: int) -> list[str]:
-    return [
-        sys.executable,
-        "-m",
-        "bench.floor",
-        "--port",
-        str(port),
-        "--database-url",
-        database_url,
-        "--workers",
-        str(workers),
-    ]
+    return _serve_command(["-m", "bench.floor"], port, database_url, workers)
+
+
+def _serve_command(module: list[str], port: int, database_url: str, workers: int) -> list[str]:
+    options = ["--port", str(port), "--database-url", database_url, "--workers", str(workers)]
+    return [sys.executable, *module, *options]
 
 
 @contextmanager

@@ -8,20 +8,35 @@ hundreds of fields of one page. They are installed on the built schema, so both 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from operator import attrgetter
 from typing import Any
 
 import strawberry
-from graphql import GraphQLObjectType, get_nullable_type
+from graphql import GraphQLField, GraphQLObjectType, get_nullable_type
 from strawberry.types import Info
 from strawberry.types.base import StrawberryObjectDefinition
+from strawberry.types.field import StrawberryField
 from strawberry.utils.str_converters import to_camel_case
 
 
 def install(schema: strawberry.Schema) -> None:
     _plain_attribute_resolvers(schema)
     _direct_resolvers(schema)
+
+
+def _fields(schema: strawberry.Schema) -> Iterator[tuple[GraphQLField, StrawberryField]]:
+    """Every field of the schema's own object types, with its Strawberry definition."""
+    for graphql_type in schema._schema.type_map.values():
+        if not isinstance(graphql_type, GraphQLObjectType) or graphql_type.name.startswith("__"):
+            continue
+        definition = schema.get_type_by_name(graphql_type.name)
+        if not isinstance(definition, StrawberryObjectDefinition):
+            continue
+        by_name = {f.graphql_name or to_camel_case(f.python_name): f for f in definition.fields}
+        for name, graphql_field in graphql_type.fields.items():
+            if name in by_name:
+                yield graphql_field, by_name[name]
 
 
 def _plain_attribute_resolvers(schema: strawberry.Schema) -> None:
@@ -32,25 +47,14 @@ def _plain_attribute_resolvers(schema: strawberry.Schema) -> None:
     share of a nested list query's time. Fields with resolvers, arguments or
     extensions keep Strawberry's wrapper.
     """
-    for graphql_type in schema._schema.type_map.values():
-        if not isinstance(graphql_type, GraphQLObjectType) or graphql_type.name.startswith("__"):
-            continue
-        definition = schema.get_type_by_name(graphql_type.name)
-        if not isinstance(definition, StrawberryObjectDefinition):
-            continue
-        python_names = {
-            f.graphql_name or to_camel_case(f.python_name): f for f in definition.fields
-        }
-        for name, graphql_field in graphql_type.fields.items():
-            field = python_names.get(name)
-            if (
-                field is not None
-                and getattr(graphql_field.resolve, "_is_default", False)
-                and field.base_resolver is None
-                and not field.extensions
-                and not field.permission_classes
-            ):
-                graphql_field.resolve = _attribute(field.python_name)
+    for graphql_field, field in _fields(schema):
+        if (
+            getattr(graphql_field.resolve, "_is_default", False)
+            and field.base_resolver is None
+            and not field.extensions
+            and not field.permission_classes
+        ):
+            graphql_field.resolve = _attribute(field.python_name)
 
 
 def _attribute(python_name: str) -> Callable[..., Any]:
@@ -74,39 +78,27 @@ def _direct_resolvers(schema: strawberry.Schema) -> None:
     under their Python names. Fields with extensions, permissions, other argument types
     or root/parent parameters keep the wrapper.
     """
-    for graphql_type in schema._schema.type_map.values():
-        if not isinstance(graphql_type, GraphQLObjectType) or graphql_type.name.startswith("__"):
+    for graphql_field, field in _fields(schema):
+        resolver = field.base_resolver
+        if (
+            resolver is None
+            or field.extensions
+            or field.permission_classes
+            or resolver.self_parameter is None
+            or resolver.root_parameter is not None
+            or resolver.parent_parameter is not None
+            or not callable(resolver.wrapped_func)  # static and class methods
+            or not all(
+                getattr(get_nullable_type(a.type), "name", None) in _PLAIN_SCALARS
+                for a in graphql_field.args.values()
+            )
+        ):
             continue
-        definition = schema.get_type_by_name(graphql_type.name)
-        if not isinstance(definition, StrawberryObjectDefinition):
-            continue
-        by_name = {f.graphql_name or to_camel_case(f.python_name): f for f in definition.fields}
-        for name, graphql_field in graphql_type.fields.items():
-            field = by_name.get(name)
-            resolver = field.base_resolver if field else None
-            if (
-                field is None
-                or resolver is None
-                or field.extensions
-                or field.permission_classes
-                or resolver.self_parameter is None
-                or resolver.root_parameter is not None
-                or resolver.parent_parameter is not None
-                or not all(
-                    getattr(get_nullable_type(a.type), "name", None) in _PLAIN_SCALARS
-                    for a in graphql_field.args.values()
-                )
-            ):
-                continue
-            names = {
-                a.graphql_name or to_camel_case(a.python_name): a.python_name
-                for a in field.arguments
-            }
-            info_name = resolver.info_parameter.name if resolver.info_parameter else None
-            method = resolver.wrapped_func
-            if not callable(method):  # static and class methods keep the wrapper
-                continue
-            graphql_field.resolve = _direct(method, names, info_name, field)
+        names = {
+            a.graphql_name or to_camel_case(a.python_name): a.python_name for a in field.arguments
+        }
+        info_name = resolver.info_parameter.name if resolver.info_parameter else None
+        graphql_field.resolve = _direct(resolver.wrapped_func, names, info_name, field)
 
 
 def _direct(
