@@ -103,7 +103,11 @@ class SerializedSession(AsyncSession):
             return await super().execute(*args, **kwargs)
 
     async def close(self) -> None:
-        if self._running:
+        # Let work already scheduled (a loader batch due on the next loop turn) start and
+        # register, then wait for all of it: nothing may outlive the request's session.
+        for _ in range(2):
+            await asyncio.sleep(0)
+        while self._running:
             await asyncio.wait(set(self._running))
         await super().close()
 

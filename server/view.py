@@ -13,11 +13,12 @@ import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import orjson
 from cross_web import HTTPException
-from graphql import GraphQLError
+from graphql import GraphQLError, OperationDefinitionNode, parse
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.requests import Request
 from starlette.responses import Response
@@ -235,6 +236,12 @@ class CatalogView(GraphQL[RequestContext, None]):
             raise Refusal(
                 401, "UNAUTHENTICATED", "This server needs a bearer token to read", _CHALLENGE
             )
+        if request_data.operation_name is None and _operation_count(request_data.query) > 1:
+            raise Refusal(
+                400,
+                "BAD_REQUEST",
+                "Must provide operation name if query contains multiple operations",
+            )
         method = request_adapter.method
         allowed = {OperationType.QUERY}
         if method == "POST" and self._tokens.may_write(caller):
@@ -311,9 +318,27 @@ class CatalogView(GraphQL[RequestContext, None]):
             requestId=state.request_id,
         )
 
+    def parse_query_params(self, params: Any) -> dict[str, Any]:
+        """GET parameters; `variables` and `extensions` must each be a JSON object."""
+        parsed = dict(params)
+        for name in ("variables", "extensions"):
+            raw = parsed.get(name)
+            if not raw:
+                continue
+            try:
+                value = orjson.loads(raw)
+            except orjson.JSONDecodeError as error:
+                raise HTTPException(400, f"The `{name}` parameter is not valid JSON") from error
+            if not isinstance(value, dict):
+                raise HTTPException(400, f"The `{name}` parameter must be a JSON object")
+            parsed[name] = value
+        return parsed
+
     def decode_json(self, data: str | bytes) -> object:
         parsed = orjson.loads(data)
         if isinstance(parsed, list):
+            if not all(isinstance(item, dict) for item in parsed):
+                raise HTTPException(400, "Each operation of a batch must be a JSON object")
             if self._max_batch == 0:
                 raise Refusal(400, "BATCHING_DISABLED", "Batched requests are not enabled")
             if len(parsed) > self._max_batch:
@@ -331,6 +356,19 @@ class CatalogView(GraphQL[RequestContext, None]):
 
 
 _CHALLENGE = {"WWW-Authenticate": 'Bearer realm="catalog"'}
+
+
+@lru_cache(maxsize=1024)
+def _operation_count(query: str | None) -> int:
+    """How many operations a document defines (0 when it does not parse: the schema says
+    why, with the location of the syntax error)."""
+    if not query:
+        return 0
+    try:
+        document = parse(query, max_tokens=20_000)
+    except GraphQLError:
+        return 0
+    return sum(isinstance(d, OperationDefinitionNode) for d in document.definitions)
 
 
 def _masked(error: GraphQLError, code: str, message: str, **extra: str) -> dict[str, Any]:
