@@ -28,6 +28,7 @@ def configure(level: str) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    # Drivers log statement parameters at DEBUG, and parameters carry users' values.
-    for name in ("aiosqlite", "asyncpg", "sqlalchemy.engine"):
-        logging.getLogger(name).setLevel(max(logging.INFO, logging.getLevelName(level)))
+    # SQLAlchemy's engine logs statements with their parameters at INFO, and the drivers
+    # at DEBUG; parameters carry users' values, which the logs never show.
+    for name in ("sqlalchemy.engine", "aiosqlite", "asyncpg"):
+        logging.getLogger(name).setLevel(logging.WARNING)
