@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -34,6 +35,19 @@ class Server:
 
 
 StartServer = Callable[..., Server]
+
+
+def graphql(server: Server, token: str, query: str, **variables: Any) -> httpx.Response:
+    """POST one operation with a bearer token; it must succeed without GraphQL errors."""
+    response = httpx.post(
+        server.graphql,
+        json={"query": query, "variables": variables},
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=10,
+    )
+    assert response.status_code == 200, response.text
+    assert "errors" not in response.json(), response.text
+    return response
 
 
 @pytest.fixture

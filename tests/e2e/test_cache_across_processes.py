@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.e2e.conftest import Server, StartServer
+from tests.e2e.conftest import Server, StartServer, graphql
 
 pytestmark = pytest.mark.e2e
 
@@ -23,15 +23,7 @@ QUERY = "query ($id: ID!) { product(id: $id) { name tags { totalCount nodes { na
 
 
 def ask(server: Server, query: str, **variables: Any) -> httpx.Response:
-    response = httpx.post(
-        server.graphql,
-        json={"query": query, "variables": variables},
-        headers={"Authorization": f"Bearer {TOKEN}"},
-        timeout=10,
-    )
-    assert response.status_code == 200, response.text
-    assert "errors" not in response.json(), response.text
-    return response
+    return graphql(server, TOKEN, query, **variables)
 
 
 def tag_names(response: httpx.Response) -> list[str]:

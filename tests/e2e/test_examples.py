@@ -9,10 +9,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
-from tests.e2e.conftest import ROOT, Server, StartServer
+from tests.e2e.conftest import ROOT, Server, StartServer, graphql
 
 pytestmark = pytest.mark.e2e
 
@@ -38,16 +37,7 @@ def server(start_server: StartServer, tmp_path: Path) -> Server:
 
 
 def ask(server: Server, query: str, **variables: Any) -> dict[str, Any]:
-    response = httpx.post(
-        server.graphql,
-        json={"query": query, "variables": variables},
-        headers={"Authorization": f"Bearer {TOKEN}"},
-        timeout=10,
-    )
-    assert response.status_code == 200, response.text
-    body = response.json()
-    assert "errors" not in body, body
-    data: dict[str, Any] = body["data"]
+    data: dict[str, Any] = graphql(server, TOKEN, query, **variables).json()["data"]
     return data
 
 
