@@ -7,7 +7,7 @@ Problems (the payload's userErrors) and a successful write refreshes the request
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from db.associations import Associations, TagRef
@@ -18,8 +18,6 @@ from resolvers.errors import Problem, Problems, problem_from
 from resolvers.ids import BadId, decode_id
 
 T = TypeVar("T")
-P = TypeVar("P", ProductRecord, TagRecord)
-C = TypeVar("C", ProductRecord, TagRecord)
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,10 +29,16 @@ class Outcome(Generic[T]):
 
 
 @dataclass(frozen=True, slots=True)
-class LinkChange(Generic[P, C]):
-    parent: P
-    added: list[C] = field(default_factory=list)
-    removed: list[C] = field(default_factory=list)
+class LinkChange:
+    """What a link mutation did: the parent's id and the ids it linked and unlinked.
+
+    The payload loads the objects themselves only when the client selects them, all
+    through the request's loaders (so `added` and `removed` share one statement).
+    """
+
+    parent_id: int
+    added: tuple[int, ...] = ()
+    removed: tuple[int, ...] = ()
 
 
 # Where the service's field and kind names appear in each mutation's input.
@@ -96,9 +100,6 @@ async def delete_tag(ctx: RequestContext, global_id: str) -> Outcome[str]:
 
 # -- the relation, from the product side -------------------------------------------------
 
-ProductTagsChange = LinkChange[ProductRecord, TagRecord]
-TagProductsChange = LinkChange[TagRecord, ProductRecord]
-
 
 async def add_tags(
     ctx: RequestContext,
@@ -106,7 +107,7 @@ async def add_tags(
     tag_ids: Sequence[str] | None,
     tag_names: Sequence[str] | None,
     priority: int | None,
-) -> Outcome[ProductTagsChange]:
+) -> Outcome[LinkChange]:
     return await _change_tags(
         ctx,
         product_id,
@@ -121,7 +122,7 @@ async def set_tags(
     product_id: str,
     tag_ids: Sequence[str] | None,
     tag_names: Sequence[str] | None,
-) -> Outcome[ProductTagsChange]:
+) -> Outcome[LinkChange]:
     return await _change_tags(ctx, product_id, tag_ids, tag_names, Associations.set_tags)
 
 
@@ -130,7 +131,7 @@ async def remove_tags(
     product_id: str,
     tag_ids: Sequence[str] | None,
     tag_names: Sequence[str] | None,
-) -> Outcome[ProductTagsChange]:
+) -> Outcome[LinkChange]:
     return await _change_tags(ctx, product_id, tag_ids, tag_names, Associations.remove_tags)
 
 
@@ -139,7 +140,7 @@ async def remove_tags(
 
 async def add_products(
     ctx: RequestContext, tag_id: str, product_ids: Sequence[str], priority: int | None
-) -> Outcome[TagProductsChange]:
+) -> Outcome[LinkChange]:
     return await _change_products(
         ctx,
         tag_id,
@@ -150,7 +151,7 @@ async def add_products(
 
 async def remove_products(
     ctx: RequestContext, tag_id: str, product_ids: Sequence[str]
-) -> Outcome[TagProductsChange]:
+) -> Outcome[LinkChange]:
     return await _change_products(ctx, tag_id, product_ids, Associations.remove_products)
 
 
@@ -166,40 +167,31 @@ async def _change_tags(
     tag_gids: Sequence[str] | None,
     tag_names: Sequence[str] | None,
     action: TagsAction,
-) -> Outcome[ProductTagsChange]:
+) -> Outcome[LinkChange]:
     async def run() -> tuple[int, Changed]:
         product_id = _decode(product_gid, "Product", "productId")
         refs = _tag_refs(tag_gids, tag_names)
         return product_id, await action(ctx.associations(), product_id, refs)
 
-    outcome = await _write(ctx, run, PRODUCT_TAG_FIELDS)
-    if outcome.value is None:
-        return Outcome(problems=outcome.problems)
-    product_id, changed = outcome.value
-    product = await ctx.loaders.product.load(product_id)
-    assert product is not None, "written in this request"
-    added = await ctx.loaders.tag.load_many(changed.added)
-    removed = await ctx.loaders.tag.load_many(changed.removed)
-    return Outcome(LinkChange(product, _present(added), _present(removed)))
+    return _link_change(await _write(ctx, run, PRODUCT_TAG_FIELDS))
 
 
 async def _change_products(
     ctx: RequestContext, tag_gid: str, product_gids: Sequence[str], action: ProductsAction
-) -> Outcome[TagProductsChange]:
+) -> Outcome[LinkChange]:
     async def run() -> tuple[int, Changed]:
         tag_id = _decode(tag_gid, "Tag", "tagId")
         ids = _decode_all(product_gids, "Product", "productIds")
         return tag_id, await action(ctx.associations(), tag_id, ids)
 
-    outcome = await _write(ctx, run, TAG_PRODUCT_FIELDS)
+    return _link_change(await _write(ctx, run, TAG_PRODUCT_FIELDS))
+
+
+def _link_change(outcome: Outcome[tuple[int, Changed]]) -> Outcome[LinkChange]:
     if outcome.value is None:
         return Outcome(problems=outcome.problems)
-    tag_id, changed = outcome.value
-    tag = await ctx.loaders.tag.load(tag_id)
-    assert tag is not None, "written in this request"
-    added = await ctx.loaders.product.load_many(changed.added)
-    removed = await ctx.loaders.product.load_many(changed.removed)
-    return Outcome(LinkChange(tag, _present(added), _present(removed)))
+    parent_id, changed = outcome.value
+    return Outcome(LinkChange(parent_id, changed.added, changed.removed))
 
 
 async def _write(
@@ -242,5 +234,6 @@ def _tag_refs(tag_ids: Sequence[str] | None, tag_names: Sequence[str] | None) ->
     return refs
 
 
-def _present(records: Sequence[T | None]) -> list[T]:
+def present(records: Sequence[T | None]) -> list[T]:
+    """The records that exist (a concurrent delete may have taken one since)."""
     return [r for r in records if r is not None]

@@ -7,7 +7,7 @@ import strawberry
 
 from db.records import ProductRecord, TagRecord
 from resolvers import mutations
-from resolvers.mutations import Outcome, ProductTagsChange, TagProductsChange
+from resolvers.mutations import LinkChange, Outcome
 from schema.inputs import (
     AddProductsInput,
     AddTagsInput,
@@ -46,26 +46,12 @@ def delete_payload(outcome: Outcome[str]) -> DeletePayload:
     return DeletePayload(deleted_id=deleted, user_errors=user_errors(outcome.problems))
 
 
-def product_tags_payload(outcome: Outcome[ProductTagsChange]) -> ProductTagsPayload:
-    change = outcome.value
-    if change is None:
-        return ProductTagsPayload(user_errors=user_errors(outcome.problems))
-    return ProductTagsPayload(
-        product=Product.of(change.parent),
-        added=[Tag.of(t) for t in change.added],
-        removed=[Tag.of(t) for t in change.removed],
-    )
+def product_tags_payload(outcome: Outcome[LinkChange]) -> ProductTagsPayload:
+    return ProductTagsPayload(change=outcome.value, errors=user_errors(outcome.problems))
 
 
-def tag_products_payload(outcome: Outcome[TagProductsChange]) -> TagProductsPayload:
-    change = outcome.value
-    if change is None:
-        return TagProductsPayload(user_errors=user_errors(outcome.problems))
-    return TagProductsPayload(
-        tag=Tag.of(change.parent),
-        added=[Product.of(p) for p in change.added],
-        removed=[Product.of(p) for p in change.removed],
-    )
+def tag_products_payload(outcome: Outcome[LinkChange]) -> TagProductsPayload:
+    return TagProductsPayload(change=outcome.value, errors=user_errors(outcome.problems))
 
 
 @strawberry.type

@@ -7,7 +7,8 @@ from enum import Enum
 import strawberry
 
 from resolvers.errors import Problem
-from schema.types import Product, Tag
+from resolvers.mutations import LinkChange, present
+from schema.types import Info, Product, Tag
 
 
 @strawberry.enum
@@ -53,17 +54,62 @@ class DeletePayload:
     user_errors: list[UserError] = strawberry.field(default_factory=list)
 
 
+# The link payloads hold ids and load what the client selects, after the write committed.
+
+
 @strawberry.type
 class ProductTagsPayload:
-    product: Product | None = None
-    added: list[Tag] = strawberry.field(default_factory=list)
-    removed: list[Tag] = strawberry.field(default_factory=list)
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+    change: strawberry.Private[LinkChange | None]
+    errors: strawberry.Private[list[UserError]]
+
+    @strawberry.field
+    async def product(self, info: Info) -> Product | None:
+        if self.change is None:
+            return None
+        record = await info.context.loaders.product.load(self.change.parent_id)
+        return None if record is None else Product.of(record)
+
+    @strawberry.field
+    async def added(self, info: Info) -> list[Tag]:
+        return await _tags(info, self.change.added if self.change else ())
+
+    @strawberry.field
+    async def removed(self, info: Info) -> list[Tag]:
+        return await _tags(info, self.change.removed if self.change else ())
+
+    @strawberry.field
+    def user_errors(self) -> list[UserError]:
+        return self.errors
 
 
 @strawberry.type
 class TagProductsPayload:
-    tag: Tag | None = None
-    added: list[Product] = strawberry.field(default_factory=list)
-    removed: list[Product] = strawberry.field(default_factory=list)
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+    change: strawberry.Private[LinkChange | None]
+    errors: strawberry.Private[list[UserError]]
+
+    @strawberry.field
+    async def tag(self, info: Info) -> Tag | None:
+        if self.change is None:
+            return None
+        record = await info.context.loaders.tag.load(self.change.parent_id)
+        return None if record is None else Tag.of(record)
+
+    @strawberry.field
+    async def added(self, info: Info) -> list[Product]:
+        return await _products(info, self.change.added if self.change else ())
+
+    @strawberry.field
+    async def removed(self, info: Info) -> list[Product]:
+        return await _products(info, self.change.removed if self.change else ())
+
+    @strawberry.field
+    def user_errors(self) -> list[UserError]:
+        return self.errors
+
+
+async def _tags(info: Info, ids: tuple[int, ...]) -> list[Tag]:
+    return [Tag.of(r) for r in present(await info.context.loaders.tag.load_many(ids))]
+
+
+async def _products(info: Info, ids: tuple[int, ...]) -> list[Product]:
+    return [Product.of(r) for r in present(await info.context.loaders.product.load_many(ids))]
