@@ -12,11 +12,12 @@ from db.catalog import Catalog
 from resolvers.loaders import Loaders
 
 Access = Literal["none", "read", "write"]
+DEFAULT_FIRST = 20  # page size when `first` is not given; the schema advertises it
 
 
 @dataclass(frozen=True, slots=True)
 class Limits:
-    default_first: int = 20
+    default_first: int = DEFAULT_FIRST
     max_first: int = 100
     max_items: int = 100
 

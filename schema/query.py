@@ -6,7 +6,7 @@ import strawberry
 
 from db.records import ProductRecord, TagRecord
 from resolvers import queries
-from schema.constants import DEFAULT_FIRST
+from resolvers.context import DEFAULT_FIRST
 from schema.inputs import ProductFilter, TagFilter
 from schema.types import (
     Info,

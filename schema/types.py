@@ -11,10 +11,9 @@ import strawberry
 
 from db.records import Page, ProductLink, ProductRecord, TagLink, TagRecord
 from resolvers import queries
-from resolvers.context import RequestContext
+from resolvers.context import DEFAULT_FIRST, RequestContext
 from resolvers.ids import encode_id
 from resolvers.loaders import then
-from schema.constants import DEFAULT_FIRST
 
 Info = strawberry.Info[RequestContext, None]
 E = TypeVar("E")
