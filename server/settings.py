@@ -140,6 +140,22 @@ def _origins(env: Mapping[str, str], name: str) -> tuple[str, ...]:
     return origins
 
 
+_HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+
+
+def _header_names(env: Mapping[str, str], name: str, default: tuple[str, ...]) -> tuple[str, ...]:
+    if not env.get(name, "").strip():
+        return default
+    names = tuple(item.lower() for item in _list(env, name))
+    for header in names:
+        if not _HEADER_NAME.fullmatch(header):
+            raise SettingsError(
+                f"{name} has {_shown(header)}, which is not a header name; "
+                f"use comma-separated names such as authorization, content-type"
+            )
+    return names
+
+
 def _max_first(env: Mapping[str, str], default: int) -> int:
     # At most 100: the API's promise to clients; an operator may lower it, never raise it.
     return _int(env, "CATALOG_MAX_FIRST", default, 1, 100)
@@ -160,6 +176,17 @@ class Settings:
     write_tokens: tuple[str, ...] = field(default=(), repr=False)
     read_tokens: tuple[str, ...] = field(default=(), repr=False)
     cors_origins: tuple[str, ...] = ()
+    # Request headers a browser may send cross-origin: the API's own, W3C trace context,
+    # and the client identification Apollo Client sends.
+    cors_allow_headers: tuple[str, ...] = (
+        "authorization",
+        "content-type",
+        "traceparent",
+        "tracestate",
+        "baggage",
+        "apollographql-client-name",
+        "apollographql-client-version",
+    )
     introspection: bool = True
     graphiql: bool = True
     max_body_bytes: int = 1024 * 1024
@@ -186,6 +213,9 @@ class Settings:
             write_tokens=_list(env, "CATALOG_WRITE_TOKENS"),
             read_tokens=_list(env, "CATALOG_READ_TOKENS"),
             cors_origins=_origins(env, "CATALOG_CORS_ORIGINS"),
+            cors_allow_headers=_header_names(
+                env, "CATALOG_CORS_ALLOW_HEADERS", d.cors_allow_headers
+            ),
             introspection=_bool(env, "CATALOG_INTROSPECTION", d.introspection),
             graphiql=_bool(env, "CATALOG_GRAPHIQL", d.graphiql),
             max_body_bytes=_int(env, "CATALOG_MAX_BODY_BYTES", d.max_body_bytes, 1),
