@@ -1,4 +1,5 @@
 # The one entry point: `make serve` and `make test` set up everything they need.
+SHELL  := bash
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -7,12 +8,19 @@ STAMP  := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: serve test lint typecheck pytest bench schema install clean
+# The locks (requirements/*.txt, every file pinned with its hashes) are compiled from
+# pyproject.toml by `make lock`; installs use them and nothing else.
+LOCKS      ?= requirements
+UV_VERSION := 0.13.9
+UV_COMPILE  = $(BIN)/uv pip compile --quiet --universal --python-version 3.11 \
+              --generate-hashes $(LOCK_ARGS)
 
-$(STAMP): pyproject.toml
+.PHONY: serve test lint typecheck pytest bench schema install lock lock-check clean
+
+$(STAMP): pyproject.toml requirements/dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements/dev.txt
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -27,6 +35,7 @@ test: lint typecheck pytest
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/hadolint Dockerfile
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
@@ -40,5 +49,27 @@ bench: $(STAMP)
 schema: $(STAMP)
 	$(BIN)/catalog export-schema > schema.graphql
 
+# Re-resolve the locks after a change to pyproject.toml's dependencies. Pins that still
+# fit are kept; `make lock LOCK_ARGS=--upgrade` moves everything to the newest allowed.
+# dev.txt is resolved first; runtime.txt and build.txt are constrained to its pins, so
+# the image runs exactly the versions the tests ran.
+lock:
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	test -x $(BIN)/uv || $(BIN)/python -m pip install --quiet uv==$(UV_VERSION)
+	$(UV_COMPILE) pyproject.toml requirements/build.in --extra dev -o $(LOCKS)/dev.txt
+	$(UV_COMPILE) pyproject.toml -c $(LOCKS)/dev.txt -o $(LOCKS)/runtime.txt
+	$(UV_COMPILE) requirements/build.in -c $(LOCKS)/dev.txt -o $(LOCKS)/build.txt
+
+# Fails when pyproject.toml asks for something the locks do not pin (CI runs it).
+lock-check:
+	rm -rf .lock-check && mkdir .lock-check && cp requirements/*.txt .lock-check/
+	$(MAKE) --no-print-directory lock LOCKS=.lock-check
+	for lock in dev runtime build; do \
+	  diff <(grep -E '^[a-z0-9]' requirements/$$lock.txt) \
+	       <(grep -E '^[a-z0-9]' .lock-check/$$lock.txt) \
+	  || { echo "requirements/$$lock.txt is stale: run make lock" >&2; exit 1; }; \
+	done
+	rm -rf .lock-check
+
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis .lock-check

@@ -80,8 +80,7 @@ def create_app(settings: Settings) -> Starlette:
                 CORSMiddleware,
                 allow_origins=list(settings.cors_origins),
                 allow_methods=["GET", "POST"],
-                allow_headers=list(settings.cors_allow_headers),
-                expose_headers=["x-request-id"],
+                allow_headers=["authorization", "content-type"],
                 max_age=600,
             )
         )
