@@ -80,7 +80,8 @@ def create_app(settings: Settings) -> Starlette:
                 CORSMiddleware,
                 allow_origins=list(settings.cors_origins),
                 allow_methods=["GET", "POST"],
-                allow_headers=["authorization", "content-type"],
+                allow_headers=list(settings.cors_allow_headers),
+                expose_headers=["x-request-id"],
                 max_age=600,
             )
         )

@@ -8,7 +8,7 @@ import ipaddress
 import os
 import sys
 
-from server.settings import Settings, SettingsError
+from server.settings import Settings, SettingsError, check_database_url
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -17,7 +17,7 @@ def main(argv: list[str] | None = None) -> int:
 
     serve = commands.add_parser("serve", help="serve the GraphQL API")
     serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--port", type=_port, default=8000)
     serve.add_argument("--database-url", help="overrides CATALOG_DATABASE_URL")
     serve.add_argument("--workers", type=int, default=1)
     serve.add_argument(
@@ -41,10 +41,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         settings = Settings.from_env()
+        if getattr(args, "database_url", None):
+            url = check_database_url("--database-url", args.database_url)
+            settings = settings.but(database_url=url)
     except SettingsError as error:
         parser.exit(2, f"catalog: {error}\n")
-    if getattr(args, "database_url", None):
-        settings = settings.but(database_url=args.database_url)
 
     if args.command == "serve":
         return _serve(settings, args)
@@ -112,6 +113,12 @@ async def _seed(settings: Settings, *, only_if_empty: bool) -> int:
     finally:
         await engine.dispose()
     return 0
+
+
+def _port(raw: str) -> int:
+    if not raw.isdigit() or not 0 <= int(raw) <= 65535:
+        raise argparse.ArgumentTypeError(f"{raw!r} is not a port; use a number from 0 to 65535")
+    return int(raw)
 
 
 def _is_loopback(host: str) -> bool:

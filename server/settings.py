@@ -1,29 +1,51 @@
-"""Every setting, read once from the environment at start-up and passed down from there."""
+"""Every setting, read once from the environment at start-up and passed down from there.
+
+Each value is checked here, before anything uses it: a bad one raises SettingsError with a
+single line naming the variable, what is wrong with the value and what is accepted.
+"""
 
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./catalog.db"
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+_DATABASE_URLS = "sqlite+aiosqlite:///<path> or postgresql+asyncpg://<user>@<host>/<database>"
+# The async driver each supported database runs on.
+_DRIVERS = {"sqlite": "aiosqlite", "postgresql": "asyncpg"}
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("0", "false", "no", "off")
 
 
 class SettingsError(ValueError):
-    """A setting has a value the server cannot use."""
+    """A setting has a value the server cannot use (the message is one line, for stderr)."""
 
 
-def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> int:
+def _int(
+    env: Mapping[str, str], name: str, default: int, minimum: int = 0, maximum: int | None = None
+) -> int:
     raw = env.get(name, "").strip()
     if not raw:
         return default
+    accepted = (
+        f"a whole number from {minimum} to {maximum}"
+        if maximum is not None
+        else (f"a whole number of at least {minimum}")
+    )
     try:
         value = int(raw)
-    except ValueError as error:
-        raise SettingsError(f"{name} must be an integer, got {raw!r}") from error
-    if value < minimum:
-        raise SettingsError(f"{name} must be at least {minimum}, got {value}")
+    except ValueError:
+        raise SettingsError(f"{name}={_shown(raw)} is not a whole number; use {accepted}") from None
+    if value < minimum or (maximum is not None and value > maximum):
+        raise SettingsError(f"{name}={value} is out of range; use {accepted}")
     return value
 
 
@@ -31,24 +53,118 @@ def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
     raw = env.get(name, "").strip().lower()
     if not raw:
         return default
-    if raw in {"1", "true", "yes", "on"}:
+    if raw in _TRUE:
         return True
-    if raw in {"0", "false", "no", "off"}:
+    if raw in _FALSE:
         return False
-    raise SettingsError(f"{name} must be true or false, got {raw!r}")
+    raise SettingsError(
+        f"{name}={_shown(raw)} is not a yes/no value; use true or false (or 1/0, yes/no, on/off)"
+    )
 
 
 def _list(env: Mapping[str, str], name: str) -> tuple[str, ...]:
     return tuple(item.strip() for item in env.get(name, "").split(",") if item.strip())
 
 
-def _max_first(env: Mapping[str, str], default: int) -> int:
-    value = _int(env, "CATALOG_MAX_FIRST", default, 1)
-    if value > 100:
+def _choice(env: Mapping[str, str], name: str, default: str, choices: tuple[str, ...]) -> str:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    if raw.upper() not in choices:
+        raise SettingsError(f"{name}={_shown(raw)} is not one of {', '.join(choices)}")
+    return raw.upper()
+
+
+def check_database_url(name: str, raw: str) -> str:
+    """The URL when the server can use it; else SettingsError naming `name` (a variable or
+    a flag). Only the async drivers work: the server never blocks its event loop."""
+    try:
+        url = make_url(raw)
+    except ArgumentError:
         raise SettingsError(
-            f"CATALOG_MAX_FIRST may be at most 100 (the API's promise), got {value}"
+            f"{name}={_shown(raw)} is not a database URL; use {_DATABASE_URLS}"
+        ) from None
+    shown = url.render_as_string(hide_password=True)
+    # Read the names from the URL itself: asking SQLAlchemy for the driver would import
+    # the dialect, and fail with a traceback on one it does not know.
+    backend, _, driver = url.drivername.partition("+")
+    if backend == "postgres":  # an alias SQLAlchemy no longer reads
+        backend = "postgresql"
+    wanted = _DRIVERS.get(backend)
+    if wanted is None:
+        raise SettingsError(f"{name}={shown!r}: {backend} is not supported; use {_DATABASE_URLS}")
+    if driver != wanted:
+        fixed = url.set(drivername=f"{backend}+{wanted}").render_as_string(hide_password=True)
+        uses = f"the {driver} driver" if driver else "the default driver"
+        raise SettingsError(f"{name}={shown!r} uses {uses}, which is not async; use {fixed!r}")
+    if backend == "sqlite" and not url.database:
+        raise SettingsError(
+            f"{name}={shown!r} names no file (an in-memory database would vanish with each "
+            f"connection); use sqlite+aiosqlite:///<path>"
         )
-    return value
+    if backend == "postgresql" and not url.database:
+        raise SettingsError(f"{name}={shown!r} names no database; use {_DATABASE_URLS}")
+    return raw
+
+
+def _response_cache(env: Mapping[str, str], name: str, default: str) -> str:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    accepted = "use off, memory or redis://<host>[:<port>][/<db number>]"
+    if raw in {"off", "memory"}:
+        return raw
+    if not raw.startswith(("redis://", "rediss://")):
+        raise SettingsError(f"{name}={_shown(raw)} is not a cache; {accepted}")
+    parts = urlsplit(raw)
+    try:
+        parts.port  # noqa: B018 -- parsing the port is the check
+    except ValueError:
+        raise SettingsError(f"{name}={_shown(raw)} has a bad port; {accepted}") from None
+    database = parts.path.lstrip("/")
+    if not parts.hostname or (database and not database.isdigit()):
+        raise SettingsError(f"{name}={_shown(raw)} is not a Redis URL; {accepted}")
+    return raw
+
+
+def _origins(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    origins = _list(env, name)
+    for origin in origins:
+        # Browsers send an origin as scheme://host[:port], which is compared as a string:
+        # a trailing slash or a path would never match and fail silently.
+        if origin != "*" and not re.fullmatch(r"https?://[^/\s]+", origin):
+            raise SettingsError(
+                f"{name} has {_shown(origin)}, which is not an origin; "
+                f"use * or comma-separated scheme://host[:port] with no path"
+            )
+    return origins
+
+
+_HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+
+
+def _header_names(env: Mapping[str, str], name: str, default: tuple[str, ...]) -> tuple[str, ...]:
+    if not env.get(name, "").strip():
+        return default
+    names = tuple(item.lower() for item in _list(env, name))
+    for header in names:
+        if not _HEADER_NAME.fullmatch(header):
+            raise SettingsError(
+                f"{name} has {_shown(header)}, which is not a header name; "
+                f"use comma-separated names such as authorization, content-type"
+            )
+    return names
+
+
+def _max_first(env: Mapping[str, str], default: int) -> int:
+    # At most 100: the API's promise to clients; an operator may lower it, never raise it.
+    return _int(env, "CATALOG_MAX_FIRST", default, 1, 100)
+
+
+def _shown(raw: str) -> str:
+    """A value as an error message may quote it: short, and with any password hidden."""
+    hidden = re.sub(r"(://[^:/@\s]*:)[^@\s]*@", r"\1***@", raw)
+    return repr(hidden if len(hidden) <= 80 else hidden[:77] + "...")
 
 
 @dataclass(frozen=True)
@@ -60,6 +176,17 @@ class Settings:
     write_tokens: tuple[str, ...] = field(default=(), repr=False)
     read_tokens: tuple[str, ...] = field(default=(), repr=False)
     cors_origins: tuple[str, ...] = ()
+    # Request headers a browser may send cross-origin: the API's own, W3C trace context,
+    # and the client identification Apollo Client sends.
+    cors_allow_headers: tuple[str, ...] = (
+        "authorization",
+        "content-type",
+        "traceparent",
+        "tracestate",
+        "baggage",
+        "apollographql-client-name",
+        "apollographql-client-version",
+    )
     introspection: bool = True
     graphiql: bool = True
     max_body_bytes: int = 1024 * 1024
@@ -79,17 +206,16 @@ class Settings:
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env
         d = cls()
-        cache = env.get("CATALOG_RESPONSE_CACHE", d.response_cache).strip() or "off"
-        if cache not in {"off", "memory"} and not cache.startswith(("redis://", "rediss://")):
-            raise SettingsError(
-                f"CATALOG_RESPONSE_CACHE must be off, memory or a redis:// URL, got {cache!r}"
-            )
+        database_url = env.get("CATALOG_DATABASE_URL", "").strip() or d.database_url
         return cls(
-            database_url=env.get("CATALOG_DATABASE_URL", "").strip() or d.database_url,
+            database_url=check_database_url("CATALOG_DATABASE_URL", database_url),
             db_pool_size=_int(env, "CATALOG_DB_POOL_SIZE", d.db_pool_size, 1),
             write_tokens=_list(env, "CATALOG_WRITE_TOKENS"),
             read_tokens=_list(env, "CATALOG_READ_TOKENS"),
-            cors_origins=_list(env, "CATALOG_CORS_ORIGINS"),
+            cors_origins=_origins(env, "CATALOG_CORS_ORIGINS"),
+            cors_allow_headers=_header_names(
+                env, "CATALOG_CORS_ALLOW_HEADERS", d.cors_allow_headers
+            ),
             introspection=_bool(env, "CATALOG_INTROSPECTION", d.introspection),
             graphiql=_bool(env, "CATALOG_GRAPHIQL", d.graphiql),
             max_body_bytes=_int(env, "CATALOG_MAX_BODY_BYTES", d.max_body_bytes, 1),
@@ -101,9 +227,9 @@ class Settings:
             max_first=_max_first(env, d.max_first),
             max_items=_int(env, "CATALOG_MAX_ITEMS", d.max_items, 1),
             request_timeout_ms=_int(env, "CATALOG_REQUEST_TIMEOUT_MS", d.request_timeout_ms, 1),
-            response_cache=cache,
+            response_cache=_response_cache(env, "CATALOG_RESPONSE_CACHE", d.response_cache),
             response_cache_namespace=env.get("CATALOG_RESPONSE_CACHE_NAMESPACE", "").strip(),
-            log_level=env.get("CATALOG_LOG_LEVEL", d.log_level).strip().upper() or d.log_level,
+            log_level=_choice(env, "CATALOG_LOG_LEVEL", d.log_level, LOG_LEVELS),
         )
 
     def but(self, **changes: Any) -> Settings:

@@ -257,13 +257,21 @@ class CatalogView(GraphQL[RequestContext, None]):
                 operation_extensions=request_data.extensions,
             )
         except InvalidOperationTypeError as error:
-            raise self._why_not_allowed(method, caller) from error
+            raise self._why_not_allowed(error.operation_type, method, caller) from error
         except CannotGetOperationTypeError as error:
             raise Refusal(400, "BAD_REQUEST", error.as_http_error_reason()) from error
         except MissingQueryError as error:
             raise Refusal(400, "BAD_REQUEST", "No GraphQL query found in the request") from error
 
-    def _why_not_allowed(self, method: str, caller: Caller) -> Refusal:
+    def _why_not_allowed(self, operation: OperationType, method: str, caller: Caller) -> Refusal:
+        if operation not in _OFFERED:
+            # Not a matter of tokens or methods: no caller can run it here.
+            return Refusal(
+                400,
+                "OPERATION_NOT_SUPPORTED",
+                f"This server does not offer {operation.value} operations; "
+                "it answers queries and mutations over HTTP",
+            )
         if method != "POST":
             return Refusal(
                 405,
@@ -356,6 +364,7 @@ class CatalogView(GraphQL[RequestContext, None]):
 
 
 _CHALLENGE = {"WWW-Authenticate": 'Bearer realm="catalog"'}
+_OFFERED = frozenset({OperationType.QUERY, OperationType.MUTATION})
 
 
 @lru_cache(maxsize=1024)

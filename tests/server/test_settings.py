@@ -1,0 +1,135 @@
+"""A bad setting is one line naming the variable, what is wrong and what is accepted; the
+`catalog` command prints it and exits 2 before anything starts."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from server.settings import Settings, SettingsError
+
+ROOT = Path(__file__).resolve().parents[2]
+
+# (variable, bad value, words the message must hold besides the variable's name)
+BAD = [
+    ("CATALOG_DATABASE_URL", "nonsense", ["not a database URL", "sqlite+aiosqlite:///"]),
+    ("CATALOG_DATABASE_URL", "mysql://root:hunter2@db/shop", ["mysql is not supported"]),
+    ("CATALOG_DATABASE_URL", "sqlite:///catalog.db", ["not async", "sqlite+aiosqlite:///"]),
+    ("CATALOG_DATABASE_URL", "postgresql://app@db/shop", ["not async", "postgresql+asyncpg://"]),
+    ("CATALOG_DATABASE_URL", "postgres://app@db/shop", ["not async", "postgresql+asyncpg://"]),
+    ("CATALOG_DATABASE_URL", "postgresql+psycopg2://db/shop", ["psycopg2", "asyncpg"]),
+    ("CATALOG_DATABASE_URL", "sqlite+aiosqlite://", ["names no file"]),
+    ("CATALOG_DATABASE_URL", "postgresql+asyncpg://db", ["names no database"]),
+    ("CATALOG_DB_POOL_SIZE", "ten", ["not a whole number", "at least 1"]),
+    ("CATALOG_DB_POOL_SIZE", "0", ["out of range", "at least 1"]),
+    ("CATALOG_INTROSPECTION", "maybe", ["true or false"]),
+    ("CATALOG_GRAPHIQL", "2", ["true or false"]),
+    ("CATALOG_CORS_ORIGINS", "https://shop.example/", ["not an origin", "no path"]),
+    ("CATALOG_CORS_ORIGINS", "shop.example", ["not an origin"]),
+    ("CATALOG_MAX_BODY_BYTES", "1MB", ["not a whole number"]),
+    ("CATALOG_MAX_DEPTH", "0", ["at least 1"]),
+    ("CATALOG_MAX_ALIASES", "-1", ["at least 0"]),
+    ("CATALOG_MAX_TOKENS", "1e4", ["not a whole number"]),
+    ("CATALOG_MAX_BATCH", "many", ["not a whole number"]),
+    ("CATALOG_MAX_NODES", "9" * 5000, ["not a whole number"]),
+    ("CATALOG_MAX_FIRST", "500", ["from 1 to 100"]),
+    ("CATALOG_MAX_ITEMS", "0", ["at least 1"]),
+    ("CATALOG_REQUEST_TIMEOUT_MS", "10s", ["not a whole number"]),
+    ("CATALOG_RESPONSE_CACHE", "memcached://cache", ["off, memory or redis://"]),
+    ("CATALOG_RESPONSE_CACHE", "redis://cache:port", ["bad port"]),
+    ("CATALOG_RESPONSE_CACHE", "redis://cache/zero", ["not a Redis URL"]),
+    ("CATALOG_LOG_LEVEL", "LOUD", ["DEBUG, INFO, WARNING, ERROR, CRITICAL"]),
+]
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "words"), BAD, ids=[f"{v}={x[:20]}" for v, x, _ in BAD]
+)
+def test_a_bad_value_is_one_line_naming_the_variable_and_what_is_accepted(
+    variable: str, value: str, words: list[str]
+) -> None:
+    with pytest.raises(SettingsError) as raised:
+        Settings.from_env({variable: value})
+
+    message = str(raised.value)
+    assert "\n" not in message
+    assert len(message) < 300
+    assert message.startswith(variable)
+    for word in words:
+        assert word in message
+
+
+def test_a_password_in_a_bad_url_is_never_printed() -> None:
+    with pytest.raises(SettingsError) as raised:
+        Settings.from_env({"CATALOG_DATABASE_URL": "mysql://root:hunter2@db/shop"})
+    assert "hunter2" not in str(raised.value)
+
+
+def test_good_values_are_read() -> None:
+    settings = Settings.from_env(
+        {
+            "CATALOG_DATABASE_URL": "postgresql+asyncpg://app:pw@db:5432/shop",
+            "CATALOG_DB_POOL_SIZE": "4",
+            "CATALOG_CORS_ORIGINS": "https://shop.example, http://localhost:3000",
+            "CATALOG_INTROSPECTION": "off",
+            "CATALOG_MAX_FIRST": "50",
+            "CATALOG_RESPONSE_CACHE": "redis://cache:6380/2",
+            "CATALOG_LOG_LEVEL": "warning",
+        }
+    )
+    assert settings.database_url == "postgresql+asyncpg://app:pw@db:5432/shop"
+    assert settings.db_pool_size == 4
+    assert settings.cors_origins == ("https://shop.example", "http://localhost:3000")
+    assert settings.introspection is False
+    assert settings.max_first == 50
+    assert settings.response_cache == "redis://cache:6380/2"
+    assert settings.log_level == "WARNING"
+
+
+def test_no_variables_give_the_defaults() -> None:
+    assert Settings.from_env({}) == Settings()
+
+
+def catalog(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("CATALOG_")}
+    return subprocess.run(
+        [sys.executable, "-m", "server.cli", *args],
+        env={**clean, **env},
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("CATALOG_DATABASE_URL", "nonsense"),
+        ("CATALOG_DATABASE_URL", "mysql://root@db/shop"),
+        ("CATALOG_DATABASE_URL", "sqlite:///catalog.db"),
+        ("CATALOG_LOG_LEVEL", "LOUD"),
+        ("CATALOG_REQUEST_TIMEOUT_MS", "soon"),
+    ],
+)
+def test_catalog_serve_prints_one_line_and_exits_2(variable: str, value: str) -> None:
+    result = catalog("serve", "--port", "1", **{variable: value})
+
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert result.stderr.startswith(f"catalog: {variable}=")
+    assert result.stdout == ""
+
+
+def test_a_bad_database_url_flag_is_one_line_too() -> None:
+    result = catalog("db", "upgrade", "--database-url", "sqlite:///catalog.db")
+
+    assert result.returncode == 2
+    assert result.stderr == (
+        "catalog: --database-url='sqlite:///catalog.db' uses the default driver, which is "
+        "not async; use 'sqlite+aiosqlite:///catalog.db'\n"
+    )
