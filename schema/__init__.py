@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from functools import partial
 from typing import Any
 
 import strawberry
@@ -12,7 +13,6 @@ from strawberry.extensions import (
     DisableIntrospection,
     ParserCache,
     SchemaExtension,
-    ValidationCache,
 )
 from strawberry.schema.config import StrawberryConfig
 
@@ -21,14 +21,20 @@ from schema.limits import CostLimit, RequestLimits, TokenLimit, shape_rules
 from schema.mutation import Mutation
 from schema.query import Query
 from schema.types import Product, Tag
+from schema.validation import Validation
 
 Extension = type[SchemaExtension] | Callable[[], SchemaExtension]
 
 
 class CatalogSchema(strawberry.Schema):
+    # Whether error messages may suggest names of the schema ("Did you mean ...?"): not when
+    # the schema is private (introspection off). schema.validation covers the documents;
+    # the executor covers variable values.
+    hide_suggestions = False
+
     def _get_execute_function(self) -> Callable[..., Any]:
         """Queries take the lean executor (schema.execution), which falls back to graphql-core."""
-        return execution.execute
+        return partial(execution.execute, hide_suggestions=self.hide_suggestions)
 
     def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
         """Log nothing here: the HTTP layer logs unexpected errors once, with the request id."""
@@ -52,11 +58,12 @@ def build_schema(
     """
     limits = limits or RequestLimits()
     rules = shape_rules(limits)
+    hide_suggestions = not introspection
     extensions: list[Extension] = [
         lambda: TokenLimit(limits),
         lambda: ParserCache(maxsize=DOCUMENT_CACHE_SIZE),
         lambda: AddValidationRules(rules),
-        lambda: ValidationCache(maxsize=DOCUMENT_CACHE_SIZE),
+        lambda: Validation(hide_suggestions=hide_suggestions),
     ]
     if not introspection:
         extensions.append(DisableIntrospection)
@@ -72,5 +79,6 @@ def build_schema(
         extensions=extensions,
         config=config,
     )
+    schema.hide_suggestions = hide_suggestions
     shortcuts.install(schema)
     return schema

@@ -67,9 +67,14 @@ async def execute(
     context_value: Any = None,
     variable_values: dict[str, Any] | None = None,
     operation_name: str | None = None,
+    hide_suggestions: bool = False,
     **options: Any,
 ) -> ExecutionResult:
-    """Run a query on the lean path when it can, otherwise (and on any doubt) graphql-core."""
+    """Run a query on the lean path when it can, otherwise (and on any doubt) graphql-core.
+
+    Only graphql-core reports errors (the lean path hands every doubt to it), so
+    `hide_suggestions` needs to reach graphql-core alone.
+    """
     operation = _query_operation(document, operation_name)
     if operation is not None:
         try:
@@ -84,6 +89,7 @@ async def execute(
         context_value=context_value,
         variable_values=variable_values,
         operation_name=operation_name,
+        hide_suggestions=hide_suggestions,
         **options,
     )
     if not isinstance(result, ExecutionResult):
