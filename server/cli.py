@@ -21,6 +21,12 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--database-url", help="overrides CATALOG_DATABASE_URL")
     serve.add_argument("--workers", type=int, default=1)
     serve.add_argument(
+        "--no-check",
+        action="store_true",
+        help="start without checking that the database is reachable and migrated "
+        "(for orchestrators that start the server before the database)",
+    )
+    serve.add_argument(
         "--allow-open-writes",
         action="store_true",
         help="accept writes without a token on a non-loopback address (never in production)",
@@ -50,11 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "serve":
         return _serve(settings, args)
     if args.command == "db":
-        from db.migrate import upgrade as run_upgrade
-
-        run_upgrade(settings.database_url)
-        print("database is at the newest migration", file=sys.stderr)
-        return 0
+        return _upgrade(settings)
     if args.command == "seed":
         return asyncio.run(_seed(settings, only_if_empty=args.if_empty))
     if args.command == "export-schema":
@@ -68,15 +70,24 @@ def main(argv: list[str] | None = None) -> int:
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
-    if not settings.write_tokens and not _is_loopback(args.host):
-        if not args.allow_open_writes:
-            print(
-                f"catalog: refusing to listen on {args.host} with no CATALOG_WRITE_TOKENS: "
-                "anyone could write. Set write tokens, bind to 127.0.0.1, or pass "
-                "--allow-open-writes.",
-                file=sys.stderr,
-            )
-            return 2
+    open_writes = not settings.write_tokens and not _is_loopback(args.host)
+    if open_writes and not args.allow_open_writes:
+        print(
+            f"catalog: refusing to listen on {args.host} with no CATALOG_WRITE_TOKENS: "
+            "anyone could write. Set write tokens, bind to 127.0.0.1, or pass "
+            "--allow-open-writes.",
+            file=sys.stderr,
+        )
+        return 2
+    if settings.startup_check and not args.no_check:
+        from server.startup import DatabaseNotReady, check_database
+
+        try:
+            asyncio.run(check_database(settings.database_url))
+        except DatabaseNotReady as problem:
+            print(f"catalog: {problem}", file=sys.stderr)
+            return 1
+    if open_writes:
         print("catalog: WARNING: writes are open to anyone who can reach it", file=sys.stderr)
     elif not settings.write_tokens:
         print(
@@ -95,6 +106,22 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         access_log=False,
         log_level=settings.log_level.lower(),
     )
+    return 0
+
+
+def _upgrade(settings: Settings) -> int:
+    from db.migrate import upgrade
+    from server.startup import DatabaseNotReady, read_revision
+
+    try:
+        # Connect once first, so that an unreachable database is one line; a migration
+        # that fails on a live database keeps its traceback.
+        asyncio.run(read_revision(settings.database_url))
+    except DatabaseNotReady as problem:
+        print(f"catalog: {problem}", file=sys.stderr)
+        return 1
+    upgrade(settings.database_url)
+    print("database is at the newest migration", file=sys.stderr)
     return 0
 
 

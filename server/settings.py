@@ -201,6 +201,7 @@ class Settings:
     response_cache: str = "off"  # off | memory | redis://...
     response_cache_namespace: str = ""  # Redis key prefix; "" derives one from the database
     log_level: str = "INFO"
+    startup_check: bool = True  # refuse to start when the database is unreachable or behind
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -230,6 +231,7 @@ class Settings:
             response_cache=_response_cache(env, "CATALOG_RESPONSE_CACHE", d.response_cache),
             response_cache_namespace=env.get("CATALOG_RESPONSE_CACHE_NAMESPACE", "").strip(),
             log_level=_choice(env, "CATALOG_LOG_LEVEL", d.log_level, LOG_LEVELS),
+            startup_check=_bool(env, "CATALOG_STARTUP_CHECK", d.startup_check),
         )
 
     def but(self, **changes: Any) -> Settings:

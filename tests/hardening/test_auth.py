@@ -308,6 +308,8 @@ def serve_env(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ("CATALOG_WRITE_TOKENS", "CATALOG_READ_TOKENS"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("CATALOG_DATABASE_URL", "sqlite+aiosqlite:///./catalog.db")
+    # These tests are about who may write, not the database: uvicorn never really starts.
+    monkeypatch.setenv("CATALOG_STARTUP_CHECK", "false")
 
 
 @pytest.fixture

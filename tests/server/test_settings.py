@@ -43,6 +43,7 @@ BAD = [
     ("CATALOG_RESPONSE_CACHE", "redis://cache:port", ["bad port"]),
     ("CATALOG_RESPONSE_CACHE", "redis://cache/zero", ["not a Redis URL"]),
     ("CATALOG_LOG_LEVEL", "LOUD", ["DEBUG, INFO, WARNING, ERROR, CRITICAL"]),
+    ("CATALOG_STARTUP_CHECK", "sometimes", ["true or false"]),
 ]
 
 
@@ -79,6 +80,7 @@ def test_good_values_are_read() -> None:
             "CATALOG_MAX_FIRST": "50",
             "CATALOG_RESPONSE_CACHE": "redis://cache:6380/2",
             "CATALOG_LOG_LEVEL": "warning",
+            "CATALOG_STARTUP_CHECK": "false",
         }
     )
     assert settings.database_url == "postgresql+asyncpg://app:pw@db:5432/shop"
@@ -88,6 +90,7 @@ def test_good_values_are_read() -> None:
     assert settings.max_first == 50
     assert settings.response_cache == "redis://cache:6380/2"
     assert settings.log_level == "WARNING"
+    assert settings.startup_check is False
 
 
 def test_no_variables_give_the_defaults() -> None:
