@@ -9,7 +9,6 @@ from typing import Any
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import (
-    AddValidationRules,
     DisableIntrospection,
     ParserCache,
     SchemaExtension,
@@ -17,7 +16,7 @@ from strawberry.extensions import (
 from strawberry.schema.config import StrawberryConfig
 
 from schema import execution, shortcuts
-from schema.limits import CostLimit, RequestLimits, TokenLimit, shape_rules
+from schema.limits import CostLimit, RequestLimits, ShapeRules, TokenLimit
 from schema.mutation import Mutation
 from schema.query import Query
 from schema.types import Product, Tag
@@ -57,12 +56,11 @@ def build_schema(
     execution, when the variables are known.
     """
     limits = limits or RequestLimits()
-    rules = shape_rules(limits)
     hide_suggestions = not introspection
     extensions: list[Extension] = [
         lambda: TokenLimit(limits),
         lambda: ParserCache(maxsize=DOCUMENT_CACHE_SIZE),
-        lambda: AddValidationRules(rules),
+        lambda: ShapeRules(limits),
         lambda: Validation(hide_suggestions=hide_suggestions),
     ]
     if not introspection:

@@ -1,8 +1,18 @@
 """Hard limits on what one GraphQL request may cost, enforced before any resolver runs.
 
 Each refusal is a GraphQL error whose `extensions.code` names the limit:
-MAX_TOKENS_EXCEEDED, MAX_DEPTH_EXCEEDED, MAX_ALIASES_EXCEEDED, MAX_FIRST_EXCEEDED,
-MAX_ITEMS_EXCEEDED and MAX_NODES_EXCEEDED.
+MAX_TOKENS_EXCEEDED, MAX_DEPTH_EXCEEDED, MAX_INTROSPECTION_DEPTH_EXCEEDED,
+MAX_ALIASES_EXCEEDED, MAX_FIRST_EXCEEDED, MAX_ITEMS_EXCEEDED and MAX_NODES_EXCEEDED.
+
+Introspection has a bound of its own. The standard introspection queries nest 13 (gql)
+to 15 (graphql-js, graphql-core) levels deep, most of it a chain of `ofType` that returns
+one type per level, so the general depth limit counts only the `__schema` or `__type`
+field itself, and within it two bounds apply: its nesting (20 leaves room for a deeper
+`typeDepth`), and how many lists of a type's members (`fields`, `inputFields`,
+`interfaces`, `possibleTypes`) nest in one another. The second is the defence against
+circular introspection (`__schema { types { fields { type { fields { type { fields ...`),
+where each such list multiplies the answer: the standard queries need one, and two are
+allowed, as graphql-js's own MaxIntrospectionDepthRule allows.
 
 The node estimate follows the GitHub API: every connection field costs the product of the
 `first` arguments along its path, and a request may cost at most `max_nodes` in sum.
@@ -15,6 +25,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+import graphql
 from graphql import (
     ASTValidationRule,
     DocumentNode,
@@ -43,6 +54,8 @@ from strawberry.extensions import SchemaExtension
 class RequestLimits:
     max_tokens: int = 5000
     max_depth: int = 10
+    max_introspection_depth: int = 20
+    max_introspection_lists: int = 2
     max_aliases: int = 30
     max_first: int = 100
     default_first: int = 20
@@ -89,6 +102,25 @@ class TokenLimit(SchemaExtension):
 # -- depth and aliases: validation rules, so they run (and are cached) with validation ---
 
 
+# graphql-core 3.3 validates with MaxIntrospectionDepthRule, a fixed bound (the same as
+# max_introspection_lists' default) whose error has no code. ShapeLimits owns that bound
+# here, so the built-in rule, where there is one, is taken out rather than reported twice.
+_BUILT_IN_INTROSPECTION_RULE = getattr(graphql, "MaxIntrospectionDepthRule", None)
+
+
+class ShapeRules(SchemaExtension):
+    """Validation runs the shape limits (depth, introspection, aliases) as rules."""
+
+    def __init__(self, limits: RequestLimits) -> None:
+        self.rules = tuple(shape_rules(limits))
+
+    def on_operation(self) -> Iterator[None]:
+        context = self.execution_context
+        kept = tuple(r for r in context.validation_rules if r is not _BUILT_IN_INTROSPECTION_RULE)
+        context.validation_rules = kept + self.rules
+        yield
+
+
 def shape_rules(limits: RequestLimits) -> list[type[ASTValidationRule]]:
     class ShapeLimits(ASTValidationRule):
         def enter_document(self, node: DocumentNode, *_args: Any) -> None:
@@ -104,21 +136,37 @@ def shape_rules(limits: RequestLimits) -> list[type[ASTValidationRule]]:
                         f"The document uses {aliases} aliases; at most {limits.max_aliases}",
                     )
                 )
+            walk = _ShapeWalk(fragments)
             for definition in node.definitions:
                 if isinstance(definition, OperationDefinitionNode):
-                    depth = _depth(definition.selection_set, fragments, set())
-                    if depth > limits.max_depth:
-                        name = definition.name.value if definition.name else "anonymous"
+                    name = definition.name.value if definition.name else "anonymous"
+                    for error in _shape_errors(walk.operation(definition), name, limits):
                         context.report_error(
-                            limit_error(
-                                "MAX_DEPTH_EXCEEDED",
-                                f"Operation {name!r} is {depth} levels deep; "
-                                f"at most {limits.max_depth}",
-                                definition,
-                            )
+                            limit_error(error[0], error[1], definition),
                         )
 
     return [ShapeLimits]
+
+
+def _shape_errors(shape: Shape, name: str, limits: RequestLimits) -> Iterator[tuple[str, str]]:
+    if shape.depth > limits.max_depth:
+        yield (
+            "MAX_DEPTH_EXCEEDED",
+            f"Operation {name!r} is {shape.depth} levels deep; at most {limits.max_depth}",
+        )
+    if shape.introspection_depth > limits.max_introspection_depth:
+        yield (
+            "MAX_INTROSPECTION_DEPTH_EXCEEDED",
+            f"Operation {name!r} nests introspection {shape.introspection_depth} levels "
+            f"deep; at most {limits.max_introspection_depth}",
+        )
+    if shape.introspection_lists > limits.max_introspection_lists:
+        yield (
+            "MAX_INTROSPECTION_DEPTH_EXCEEDED",
+            f"Operation {name!r} nests {shape.introspection_lists} lists of fields, input "
+            f"fields, interfaces or possible types in introspection; at most "
+            f"{limits.max_introspection_lists}",
+        )
 
 
 def _count_aliases(node: Any) -> int:
@@ -134,26 +182,79 @@ def _count_aliases(node: Any) -> int:
     return 0
 
 
-def _depth(
-    selection_set: SelectionSetNode | None,
-    fragments: Mapping[str, FragmentDefinitionNode],
-    seen: set[str],
-) -> int:
-    if selection_set is None:
-        return 0
-    deepest = 0
-    for selection in selection_set.selections:
-        if isinstance(selection, FieldNode):
-            deepest = max(deepest, 1 + _depth(selection.selection_set, fragments, seen))
-        elif isinstance(selection, InlineFragmentNode):
-            deepest = max(deepest, _depth(selection.selection_set, fragments, seen))
-        elif isinstance(selection, FragmentSpreadNode):
-            name = selection.name.value
-            fragment = fragments.get(name)
-            if fragment is not None and name not in seen:
-                inner = _depth(fragment.selection_set, fragments, seen | {name})
-                deepest = max(deepest, inner)
-    return deepest
+@dataclass(frozen=True, slots=True)
+class Shape:
+    """The deepest paths of a selection: its depth outside introspection, the nesting
+    within `__schema`/`__type`, and the lists of type members nested there."""
+
+    depth: int = 0
+    introspection_depth: int = 0
+    introspection_lists: int = 0
+
+    def deepest(self, other: Shape) -> Shape:
+        return Shape(
+            max(self.depth, other.depth),
+            max(self.introspection_depth, other.introspection_depth),
+            max(self.introspection_lists, other.introspection_lists),
+        )
+
+
+_INTROSPECTION_ROOTS = frozenset({"__schema", "__type"})
+# The lists that lead from a type back to types: each nesting multiplies the answer.
+_INTROSPECTION_LISTS = frozenset({"fields", "inputFields", "interfaces", "possibleTypes"})
+
+
+class _ShapeWalk:
+    """One walk over an operation's selections. A fragment's shape does not depend on
+    where it is spread, so each is walked once (per side of introspection), however often
+    it is spread: a document cannot make the walk exponential."""
+
+    def __init__(self, fragments: Mapping[str, FragmentDefinitionNode]) -> None:
+        self._fragments = fragments
+        self._shapes: dict[tuple[str, bool], Shape] = {}
+        self._entered: set[tuple[str, bool]] = set()
+
+    def operation(self, operation: OperationDefinitionNode) -> Shape:
+        return self._selections(operation.selection_set, introspecting=False)
+
+    def _selections(self, selection_set: SelectionSetNode | None, introspecting: bool) -> Shape:
+        shape = Shape()
+        if selection_set is None:
+            return shape
+        for selection in selection_set.selections:
+            if isinstance(selection, FieldNode):
+                shape = shape.deepest(self._field(selection, introspecting))
+            elif isinstance(selection, InlineFragmentNode):
+                shape = shape.deepest(self._selections(selection.selection_set, introspecting))
+            elif isinstance(selection, FragmentSpreadNode):
+                shape = shape.deepest(self._fragment(selection.name.value, introspecting))
+        return shape
+
+    def _field(self, field: FieldNode, introspecting: bool) -> Shape:
+        name = field.name.value
+        if introspecting:
+            inner = self._selections(field.selection_set, introspecting=True)
+            lists = inner.introspection_lists + (name in _INTROSPECTION_LISTS)
+            return Shape(0, 1 + inner.introspection_depth, lists)
+        if name in _INTROSPECTION_ROOTS:
+            inner = self._selections(field.selection_set, introspecting=True)
+            return Shape(1, 1 + inner.introspection_depth, inner.introspection_lists)
+        inner = self._selections(field.selection_set, introspecting=False)
+        return Shape(1 + inner.depth, inner.introspection_depth, inner.introspection_lists)
+
+    def _fragment(self, name: str, introspecting: bool) -> Shape:
+        key = (name, introspecting)
+        known = self._shapes.get(key)
+        if known is not None:
+            return known
+        fragment = self._fragments.get(name)
+        if fragment is None or key in self._entered:
+            return Shape()  # unknown or cyclic: validation reports those
+        self._entered.add(key)
+        shape = self._selections(fragment.selection_set, introspecting)
+        self._entered.discard(key)
+        self._shapes[key] = shape
+        return shape
 
 
 # -- page sizes, list lengths and the node estimate: need the variables, so at execution --

@@ -1,0 +1,204 @@
+"""Introspection: the standard queries of the common clients work at the default limits,
+while circular and over-deep introspection is refused before anything runs.
+
+The graphql-js query is graphql_js_introspection.graphql beside this file, written by
+
+    npm install graphql@17.1.0 && node -e "process.stdout.write(require('graphql')
+      .getIntrospectionQuery({descriptions: true, specifiedByUrl: true,
+      directiveIsRepeatable: true, schemaDescription: true, inputValueDeprecation: true,
+      experimentalDirectiveDeprecation: true, oneOf: true}))"
+
+(graphql 16.15.0 writes the same text).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from gql import Client, gql
+from gql.transport.httpx import HTTPXAsyncTransport
+from graphql import build_client_schema, get_introspection_query, print_schema
+
+from db.statements import record_statements
+from schema import build_schema
+from tests.hardening.api import WRITE, codes, post
+from tests.hardening.conftest import MakeClient
+
+GRAPHQL_JS = (Path(__file__).parent / "graphql_js_introspection.graphql").read_text()
+GRAPHQL_CORE = get_introspection_query(
+    descriptions=True,
+    specified_by_url=True,
+    directive_is_repeatable=True,
+    schema_description=True,
+    input_value_deprecation=True,
+    experimental_directive_deprecation=True,
+    one_of=True,
+)
+STANDARD = {"graphql-js": GRAPHQL_JS, "graphql-core": GRAPHQL_CORE}
+EXPECTED_SCHEMA = print_schema(build_schema()._schema)
+
+
+async def introspect(client: httpx.AsyncClient, query: str) -> tuple[int, httpx.Response]:
+    with record_statements() as statements:
+        response = await post(client, query, headers=WRITE)
+    return statements.count, response
+
+
+# -- the standard queries ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("client_library", STANDARD)
+async def test_the_standard_introspection_query_describes_the_whole_schema(
+    make_client: MakeClient, client_library: str
+) -> None:
+    count, response = await introspect(make_client(), STANDARD[client_library])
+
+    body = response.json()
+    assert response.status_code == 200, body
+    assert "errors" not in body, body
+    assert print_schema(build_client_schema(body["data"])) == EXPECTED_SCHEMA
+    assert count == 0
+
+
+async def test_gql_fetches_the_schema_and_validates_against_it(make_client: MakeClient) -> None:
+    app = make_client()._transport.app  # type: ignore[attr-defined]
+    transport = HTTPXAsyncTransport(
+        url="http://catalog.test/graphql",
+        headers=WRITE,
+        transport=httpx.ASGITransport(app=app),
+    )
+    client = Client(
+        transport=transport,
+        fetch_schema_from_transport=True,
+        introspection_args={
+            "descriptions": True,
+            "specified_by_url": True,
+            "directive_is_repeatable": True,
+            "schema_description": True,
+            "input_value_deprecation": True,
+            "input_object_one_of": True,
+        },
+    )
+
+    async with client as session:
+        result = await session.execute(gql("{ products { totalCount } }"))
+        with pytest.raises(Exception, match="Cannot query field 'price'"):
+            await session.execute(gql("{ products { price } }"))
+
+    assert result == {"products": {"totalCount": 0}}
+    assert client.schema is not None
+    assert print_schema(client.schema) == EXPECTED_SCHEMA
+
+
+@pytest.mark.parametrize("client_library", STANDARD)
+async def test_introspection_turned_off_refuses_the_standard_query(
+    make_client: MakeClient, client_library: str
+) -> None:
+    count, response = await introspect(make_client(introspection=False), STANDARD[client_library])
+
+    body = response.json()
+    assert body["data"] is None
+    assert "introspection has been disabled" in body["errors"][0]["message"]
+    assert count == 0
+
+
+# -- the bound of its own ------------------------------------------------------------------------
+
+CIRCULAR = "{ __schema { types { fields { type { fields { type { fields { name } } } } } } } }"
+TWO_LISTS = "{ __schema { types { fields { type { fields { name } } } } } }"
+
+
+def of_type_chain(levels: int) -> str:
+    """`__type` with `levels` nested fields in all: a chain of `ofType` ending in `name`."""
+    inner = "name"
+    for _ in range(levels - 2):
+        inner = f"ofType {{ {inner} }}"
+    return f'{{ __type(name: "Product") {{ {inner} }} }}'
+
+
+async def refused(client: httpx.AsyncClient, query: str) -> dict[str, Any]:
+    count, response = await introspect(client, query)
+    body: dict[str, Any] = response.json()
+    assert codes(body) == ["MAX_INTROSPECTION_DEPTH_EXCEEDED"], body
+    assert body.get("data") is None
+    assert count == 0
+    return body
+
+
+async def test_circular_introspection_is_refused(make_client: MakeClient) -> None:
+    body = await refused(make_client(), CIRCULAR)
+
+    assert "3 lists" in body["errors"][0]["message"]
+
+
+async def test_circular_introspection_through_type_is_refused(make_client: MakeClient) -> None:
+    query = """
+    { __type(name: "Product") { fields { type { interfaces { possibleTypes { name } } } } } }
+    """
+
+    await refused(make_client(), query)
+
+
+async def test_circular_introspection_through_fragments_is_refused(
+    make_client: MakeClient,
+) -> None:
+    query = """
+    { __schema { types { ...Members } } }
+    fragment Members on __Type { fields { type { ...More } } }
+    fragment More on __Type { inputFields { type { ...Last } } }
+    fragment Last on __Type { possibleTypes { name } }
+    """
+
+    await refused(make_client(), query)
+
+
+async def test_two_nested_lists_of_members_pass(make_client: MakeClient) -> None:
+    response = await post(make_client(), TWO_LISTS, headers=WRITE)
+
+    body = response.json()
+    assert "errors" not in body, body
+    assert any(t["fields"] for t in body["data"]["__schema"]["types"])
+
+
+async def test_introspection_at_its_nesting_bound_passes(make_client: MakeClient) -> None:
+    response = await post(make_client(), of_type_chain(20), headers=WRITE)
+
+    body = response.json()
+    assert "errors" not in body, body
+    assert body["data"]["__type"]["ofType"] is None  # Product is a named type
+
+
+async def test_introspection_past_its_nesting_bound_is_refused(make_client: MakeClient) -> None:
+    body = await refused(make_client(), of_type_chain(21))
+
+    assert "21 levels" in body["errors"][0]["message"]
+
+
+async def test_the_general_depth_limit_still_counts_the_rest_of_the_operation(
+    make_client: MakeClient,
+) -> None:
+    query = """
+    { __schema { queryType { name } }
+      products { nodes { tags { nodes { products { nodes { tags { nodes { id } } } } } } } } }
+    """
+    client = make_client(max_depth=8)
+
+    count, response = await introspect(client, query)
+
+    assert codes(response.json()) == ["MAX_DEPTH_EXCEEDED"]
+    assert count == 0
+
+
+async def test_a_fragment_spread_many_times_is_walked_once(make_client: MakeClient) -> None:
+    # Each fragment spreads the next twice: walked naively, 2**40 paths.
+    chain = [f"fragment F{i} on __Type {{ name ...F{i + 1} ...F{i + 1} }}" for i in range(40)]
+    chain.append("fragment F40 on __Type { name }")
+    query = '{ __type(name: "Product") { ...F0 } } ' + " ".join(chain)
+
+    response = await post(make_client(), query, headers=WRITE)
+
+    assert response.status_code == 200
+    assert response.json()["data"]["__type"]["name"] == "Product"
