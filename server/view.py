@@ -36,6 +36,8 @@ from db.statements import record_statements
 from resolvers.context import Limits, RequestContext
 from server.auth import Caller, Tokens
 from server.cache import CacheableQuery, ResponseStore, cacheable
+from server.error_codes import code_for, is_request_error, with_code
+from server.media import GRAPHQL_RESPONSE_JSON, JSON, negotiate, request_error_status
 from server.settings import Settings
 
 log = logging.getLogger("catalog.request")
@@ -64,6 +66,9 @@ class RequestState:
     operation: str | None = None
     outcome: str = "ok"
     had_errors: bool = False
+    media_type: str = JSON
+    results: int = 0  # GraphQL results in the response (several for a batch)
+    request_errors: int = 0  # of which failed before execution
 
 
 class CatalogView(GraphQL[RequestContext, None]):
@@ -101,6 +106,7 @@ class CatalogView(GraphQL[RequestContext, None]):
                     503,
                     "REQUEST_TIMEOUT",
                     f"The request ran past its time budget of {self._budget * 1000:.0f} ms",
+                    media_type=state.media_type,
                 )
         response.headers["x-request-id"] = state.request_id
         log.info(
@@ -122,6 +128,7 @@ class CatalogView(GraphQL[RequestContext, None]):
     async def _respond(self, scope: Scope, receive: Receive, state: RequestState) -> Response:
         try:
             body, receive = await self._limited_body(scope, receive)
+            state.media_type = self._media_type(Request(scope))
             state.caller = self._tokens.caller(Request(scope).headers.get("authorization"))
             async with self._sessions() as session:
                 state.session = session
@@ -129,14 +136,35 @@ class CatalogView(GraphQL[RequestContext, None]):
                 request = Request(scope, receive)
                 query = self._cacheable(request, body, state.caller)
                 if query is None:
-                    return await self.run(request)
-                return await self._run_cached(request, query, session, state)
+                    response = await self.run(request)
+                else:
+                    response = await self._run_cached(request, query, session, state)
+                return _as_negotiated(response, state)
         except Refusal as refusal:
             state.outcome = f"refused:{refusal.code}"
-            return error_response(refusal.status, refusal.code, refusal.message, refusal.headers)
+            return error_response(
+                refusal.status, refusal.code, refusal.message, refusal.headers, state.media_type
+            )
         except HTTPException as error:
             state.outcome = "refused:BAD_REQUEST"
-            return error_response(error.status_code, "BAD_REQUEST", error.reason)
+            return error_response(
+                error.status_code, "BAD_REQUEST", error.reason, media_type=state.media_type
+            )
+
+    def _media_type(self, request: Request) -> str:
+        """The response's media type (server.media); 406 when the client accepts none of
+        ours, unless it is a browser asking for the GraphiQL page."""
+        media_type = negotiate(request.headers.get("accept"))
+        if media_type is not None:
+            return media_type
+        if self.should_render_graphql_ide(request):  # type: ignore[arg-type]
+            return JSON
+        raise Refusal(
+            406,
+            "NOT_ACCEPTABLE",
+            f"This server answers in {GRAPHQL_RESPONSE_JSON} or {JSON}; the Accept header "
+            "names neither",
+        )
 
     def _cacheable(self, request: Request, body: bytes, caller: Caller) -> CacheableQuery | None:
         if self._store is None or caller == "invalid" or not self._tokens.may_read(caller):
@@ -166,7 +194,7 @@ class CatalogView(GraphQL[RequestContext, None]):
         body = await self._store.get(key)
         if body is not None:
             state.outcome = "cache_hit"
-            return Response(body, media_type="application/json", headers={"x-cache": "hit"})
+            return Response(body, media_type=state.media_type, headers={"x-cache": "hit"})
         response = await self.run(request)
         if response.status_code == 200 and not state.had_errors:
             await self._store.put(key, bytes(response.body))
@@ -292,10 +320,18 @@ class CatalogView(GraphQL[RequestContext, None]):
         self, request: Request, result: ExecutionResult
     ) -> GraphQLHTTPResponse:
         state: RequestState = request.scope["state"][_STATE]
+        state.results += 1
         response: GraphQLHTTPResponse = {"data": result.data}
+        if is_request_error(result):
+            state.request_errors += 1
+            if state.media_type == GRAPHQL_RESPONSE_JSON:
+                # Nothing was executed, so there is no data, not even null.
+                del response["data"]
         if result.errors:
             state.had_errors = True
-            response["errors"] = [self._public_error(e, state) for e in result.errors]
+            response["errors"] = [
+                with_code(self._public_error(e, state), code_for(e, result)) for e in result.errors
+            ]
             if state.outcome == "ok":
                 state.outcome = "errors"
         if result.extensions:
@@ -347,6 +383,8 @@ class CatalogView(GraphQL[RequestContext, None]):
         if isinstance(parsed, list):
             if not all(isinstance(item, dict) for item in parsed):
                 raise HTTPException(400, "Each operation of a batch must be a JSON object")
+            for item in parsed:
+                _check_operation_name(item)
             if self._max_batch == 0:
                 raise Refusal(400, "BATCHING_DISABLED", "Batched requests are not enabled")
             if len(parsed) > self._max_batch:
@@ -355,7 +393,9 @@ class CatalogView(GraphQL[RequestContext, None]):
                     "MAX_BATCH_EXCEEDED",
                     f"A batch may hold at most {self._max_batch} operations, got {len(parsed)}",
                 )
-        elif not isinstance(parsed, dict):
+        elif isinstance(parsed, dict):
+            _check_operation_name(parsed)
+        else:
             raise HTTPException(400, "The request body must be a JSON object")
         return parsed
 
@@ -365,6 +405,11 @@ class CatalogView(GraphQL[RequestContext, None]):
 
 _CHALLENGE = {"WWW-Authenticate": 'Bearer realm="catalog"'}
 _OFFERED = frozenset({OperationType.QUERY, OperationType.MUTATION})
+
+
+def _check_operation_name(operation: dict[str, Any]) -> None:
+    if not isinstance(operation.get("operationName"), str | None):
+        raise HTTPException(400, "The `operationName` must be a string or null")
 
 
 @lru_cache(maxsize=1024)
@@ -387,11 +432,24 @@ def _masked(error: GraphQLError, code: str, message: str, **extra: str) -> dict[
     return masked
 
 
+def _as_negotiated(response: Response, state: RequestState) -> Response:
+    """A GraphQL response in the negotiated media type, with its status: when nothing in it
+    was executed, the status of a request error under that type (server.media)."""
+    if state.results == 0:  # not a GraphQL result: the GraphiQL page
+        return response
+    response.headers["content-type"] = state.media_type
+    if state.request_errors == state.results:
+        response.status_code = request_error_status(state.media_type)
+    return response
+
+
 def error_response(
-    status: int, code: str, message: str, headers: Mapping[str, str] | None = None
+    status: int,
+    code: str,
+    message: str,
+    headers: Mapping[str, str] | None = None,
+    media_type: str = JSON,
 ) -> Response:
     """A GraphQL-shaped error body, so clients read every refusal the same way."""
     body = {"errors": [{"message": message, "extensions": {"code": code}}]}
-    return Response(
-        orjson.dumps(body), status_code=status, media_type="application/json", headers=headers
-    )
+    return Response(orjson.dumps(body), status_code=status, media_type=media_type, headers=headers)

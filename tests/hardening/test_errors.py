@@ -179,7 +179,7 @@ MALFORMED: list[tuple[str, dict[str, Any], int, str]] = [
     ("unknown operationName", payload(query="query A { __typename }", operationName="B"), 400,
      'Unknown operation named "B"'),
     ("operationName not a string", payload(query=COUNT, operationName=5), 400,
-     "Unknown operation named"),
+     "`operationName` must be a string or null"),
     ("variable of the wrong type",
      payload(query="query ($n: Int) { products(first: $n) { totalCount } }",
              variables={"n": "ten"}), 200,
