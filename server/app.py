@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 
 from sqlalchemy import text
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
@@ -18,7 +19,8 @@ from db.migrate import current_revision, head_revision
 from db.statements import instrument
 from schema import build_schema
 from schema.limits import RequestLimits
-from server.cache import namespace_for, open_store
+from server.cache import CacheHealth, namespace_for, open_store
+from server.errors import JsonErrors, http_error
 from server.settings import Settings
 from server.view import CatalogView
 
@@ -50,21 +52,35 @@ def create_app(settings: Settings) -> Starlette:
         return JSONResponse({"status": "ok"})
 
     async def readyz(_request: Request) -> JSONResponse:
-        """Ready when the database answers and carries the newest migration."""
+        """Ready when the database answers and carries the newest migration.
+
+        The response cache only speeds answers up: when it is down, `cache` says
+        "degraded" and the server stays ready, answering from the database.
+        """
+        cache: CacheHealth = "off"
+        if store is not None:
+            await store.ping()
+            cache = store.health
         try:
             async with engine.connect() as connection:
                 await connection.execute(text("SELECT 1"))
                 revision = await current_revision(connection)
         except Exception as error:  # any failure to reach the database means not ready
             return JSONResponse(
-                {"status": "unavailable", "reason": type(error).__name__}, status_code=503
+                {"status": "unavailable", "reason": type(error).__name__, "cache": cache},
+                status_code=503,
             )
         if revision != head_revision():
             return JSONResponse(
-                {"status": "unavailable", "reason": "migrations pending", "revision": revision},
+                {
+                    "status": "unavailable",
+                    "reason": "migrations pending",
+                    "revision": revision,
+                    "cache": cache,
+                },
                 status_code=503,
             )
-        return JSONResponse({"status": "ok", "revision": revision})
+        return JSONResponse({"status": "ok", "revision": revision, "cache": cache})
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
@@ -73,7 +89,8 @@ def create_app(settings: Settings) -> Starlette:
             await store.close()
         await engine.dispose()
 
-    middleware = []
+    # JsonErrors stays first: outermost, it turns anything that escapes into a JSON 500.
+    middleware = [Middleware(JsonErrors)]
     if settings.cors_origins:
         middleware.append(
             Middleware(
@@ -93,6 +110,7 @@ def create_app(settings: Settings) -> Starlette:
             Route("/readyz", readyz, methods=["GET"]),
         ],
         lifespan=lifespan,
+        exception_handlers={HTTPException: http_error},
     )
     app.state.engine = engine  # for the lifespan and for tests that run without one
     return app

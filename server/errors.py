@@ -1,0 +1,87 @@
+"""Every error the server sends is JSON, with a request id: the outermost ASGI middleware.
+
+The GraphQL view masks what fails inside an operation; this catches whatever escapes any
+route (a bug, a dependency that raised where nothing expected it) and answers 500 in the
+same GraphQL error shape, logging the traceback under the same request id. Without it
+Starlette would answer `Internal Server Error` in plain text and uvicorn would log the
+traceback outside the JSON log. Starlette's own HTTP errors (404, 405) get the shape too.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Mapping
+
+import orjson
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+log = logging.getLogger("catalog.request")
+
+_CODES = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}
+
+
+class JsonErrors:
+    """Answer an exception that escapes the app with a JSON 500 carrying a request id."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracked(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracked)
+        except Exception as error:
+            request_id = uuid.uuid4().hex[:16]
+            log.error(
+                "unexpected error",
+                exc_info=error,
+                extra={"fields": {"request_id": request_id, "path": scope.get("path")}},
+            )
+            if started:  # too late for a response: the client sees the connection end
+                return
+            response = json_error(
+                500,
+                "INTERNAL_SERVER_ERROR",
+                f"Internal server error (request id {request_id})",
+                request_id,
+            )
+            await response(scope, receive, send)
+
+
+async def http_error(request: Request, error: Exception) -> Response:
+    """Starlette's HTTP errors (no such path, wrong method) in the same JSON shape."""
+    assert isinstance(error, HTTPException)
+    code = _CODES.get(error.status_code, "BAD_REQUEST")
+    return json_error(error.status_code, code, str(error.detail), None, error.headers)
+
+
+def json_error(
+    status: int,
+    code: str,
+    message: str,
+    request_id: str | None,
+    headers: Mapping[str, str] | None = None,
+) -> Response:
+    request_id = request_id or uuid.uuid4().hex[:16]
+    extensions = {"code": code, "requestId": request_id}
+    body = orjson.dumps({"errors": [{"message": message, "extensions": extensions}]})
+    return Response(
+        body,
+        status_code=status,
+        media_type="application/json",
+        headers={**(headers or {}), "x-request-id": request_id},
+    )
