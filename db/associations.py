@@ -1,37 +1,105 @@
 """The association service: the one owner of every rule of the Product-Tag relation.
 
-Sequelize's belongsToMany helpers (add, set, remove, has, count, get) for both sides.
-Nothing else in the code base writes the junction table.
+Sequelize's belongsToMany helpers (add, set, remove, has, count, get) for both sides, and
+apply_tags, the same helpers for many products at once. Nothing else in the code base
+writes the junction table.
 
 Rules kept here:
-- tags are given by id (int) or by name (str); names are trimmed and matched
-  case-insensitively, and missing names are created (never on remove);
-- duplicates are folded; more than `max_items` references is TooMany;
+- a link is asked for by reference (a tag by id or by name, a product by id) with an
+  optional priority (WantedTag, WantedProduct; a plain id or name is a reference without
+  one). Tag names are trimmed and matched case-insensitively; missing names are created
+  (never on remove), race-free (see _resolve_tags);
+- a priority is a 32-bit integer, the column's range (the one check: check_priority). A
+  given priority is written on a new link and updates an existing one; without one a new
+  link gets the call's default priority (0 unless given) and an existing one keeps its own.
+  A link that stays keeps its added_at;
+- duplicates are folded; the same tag (or product) given twice with two different
+  priorities is Invalid; more than `max_items` references for one parent is TooMany;
 - an unknown id fails the whole call with NotFound naming every missing id;
-- add is idempotent (a given priority updates existing pairs), remove of a missing pair is
-  no error, set writes only the difference; each returns what it actually changed;
+- add is idempotent, remove of a missing pair is no error (and ignores priorities), set
+  writes only the difference; each returns what it actually changed: added, updated (the
+  priority changed), removed, and the tags it created;
+- apply_tags adds, sets or removes for many products in one transaction, all or nothing;
+  a product given twice is Invalid. Its statements do not grow with the items (one per
+  step for all of them, the rows sent as one parameter, see db.links): lock the products,
+  tags by id, create and read names (2), the products' links, insert, update priorities,
+  delete, and the data version: at most 9, fewer when a step has nothing to do. The
+  single-parent product helpers are apply_tags of one item;
 - every write is one transaction, and writers of one parent are serialized (a row lock on
-  PostgreSQL, IMMEDIATE transactions on SQLite).
+  PostgreSQL, taken in id order when there are several; IMMEDIATE transactions on SQLite);
+- dry runs (`dry_run=True`): the whole write runs in its transaction, locks and all, and
+  is rolled back instead of committed, so it answers exactly what the write would do and
+  writes nothing (the data version does not move either). It holds the same locks as the
+  write, for as long: the parents' row locks (on SQLite, the database's write lock) and,
+  on PostgreSQL, the unique-key slots of the tag names it would create. Tags it would
+  create are returned with the ids they had inside the rolled-back transaction.
+
+References may carry a label (`at`): where the caller's input gave them. A refusal about
+one repeats it, with the part at fault appended (id, name, priority), so callers can
+point at the exact input; without labels, errors name the field as before.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Literal
 
-from sqlalchemy import Table, delete, select, update
+from sqlalchemy import ColumnElement, Table, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.types import TypeEngine
 
-from db import names, readers
-from db.dialects import insert_ignoring_conflicts, lock_parent
+from db import links, names, readers
+from db.dialects import (
+    insert_ignoring_conflicts,
+    insert_selected_ignoring_conflicts,
+    lock_parent,
+    lock_rows,
+    rows_of,
+)
 from db.engine import write_transaction
-from db.errors import Invalid, NotFound, TooMany
+from db.errors import Invalid, NotFound, TooMany, Where
+from db.links import Pair
 from db.models import is_storable_id, product_tags, products, tags, utcnow
-from db.records import Changed, Page, ProductLink, TagLink, TagLinkKey
+from db.records import Changed, Page, ProductLink, TagLink, TagLinkKey, TagRecord
 
 TagRef = int | str
 Match = Literal["all", "any"]
+Mode = Literal["add", "set", "remove"]
 MAX_ITEMS = 100
+PRIORITY_RANGE = range(-(2**31), 2**31)  # the column is a 32-bit integer on every database
+
+
+@dataclass(frozen=True, slots=True)
+class WantedTag:
+    """A tag to link, by id or by name, with the link's priority (None: see the rules)."""
+
+    ref: TagRef
+    priority: int | None = None
+    at: Where | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class WantedProduct:
+    """A product to link to a tag, by id, with the link's priority (None: see the rules)."""
+
+    id: int
+    priority: int | None = None
+    at: Where | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TagsOf:
+    """One item of apply_tags: a product and its tags (what they mean depends on the mode).
+
+    `product_at` and `tags_at` label where the caller gave the product id and the list.
+    """
+
+    product_id: int
+    tags: Sequence[TagRef | WantedTag]
+    product_at: Where | None = None
+    tags_at: Where | None = None
 
 
 class Associations:
@@ -44,40 +112,65 @@ class Associations:
     # -- product side -------------------------------------------------------------------
 
     async def add_tags(
-        self, product_id: int, tag_refs: Iterable[TagRef], priority: int | None = None
+        self,
+        product_id: int,
+        tag_refs: Iterable[TagRef | WantedTag],
+        priority: int | None = None,
+        *,
+        dry_run: bool = False,
     ) -> Changed:
         """Link tags to a product, creating missing names. Idempotent.
 
-        Pairs that already exist are not written again, unless `priority` is given and
-        differs, in which case their priority is updated (they are not reported as added).
+        Pairs that already exist are not written again, unless a priority is given for
+        them (their own, or `priority` for all) and differs: then it is updated, and they
+        are reported as updated, not added.
         """
-        if priority is not None:
-            _check_priority(priority)
-        async with write_transaction(self._session):
-            await self._lock(products, product_id, "product")
-            tag_ids = await self.resolve_tags(tag_refs, create=True)
-            return await self.link(product_id, tag_ids, priority)
+        items = [TagsOf(product_id, list(tag_refs))]
+        (changed,) = await self.apply_tags(items, "add", priority=priority, dry_run=dry_run)
+        return changed
 
-    async def set_tags(self, product_id: int, tag_refs: Iterable[TagRef]) -> Changed:
+    async def set_tags(
+        self,
+        product_id: int,
+        tag_refs: Iterable[TagRef | WantedTag],
+        priority: int | None = None,
+        *,
+        dry_run: bool = False,
+    ) -> Changed:
         """Make the product's tags exactly these, writing only the difference.
 
-        Pairs that stay keep their priority and added_at; new pairs get priority 0.
+        Pairs that stay keep their added_at and, unless a priority is given, their
+        priority; new pairs get the given priority, else 0.
         """
-        async with write_transaction(self._session):
-            await self._lock(products, product_id, "product")
-            wanted = set(await self.resolve_tags(tag_refs, create=True))
-            current = await self._tag_ids_of(product_id)
-            removed = await self._unlink_pairs(product_id, current - wanted, side="product")
-            added = await self._link_pairs([(product_id, t) for t in sorted(wanted - current)], 0)
-            return Changed(added=_column(added, 1), removed=removed)
+        items = [TagsOf(product_id, list(tag_refs))]
+        (changed,) = await self.apply_tags(items, "set", priority=priority, dry_run=dry_run)
+        return changed
 
-    async def remove_tags(self, product_id: int, tag_refs: Iterable[TagRef]) -> Changed:
+    async def remove_tags(
+        self, product_id: int, tag_refs: Iterable[TagRef | WantedTag], *, dry_run: bool = False
+    ) -> Changed:
         """Unlink tags from a product. Names that match no tag, and absent pairs, are ignored."""
-        async with write_transaction(self._session):
-            await self._lock(products, product_id, "product")
-            tag_ids = await self.resolve_tags(tag_refs, create=False)
-            removed = await self._unlink_pairs(product_id, set(tag_ids), side="product")
-            return Changed(removed=removed)
+        items = [TagsOf(product_id, list(tag_refs))]
+        (changed,) = await self.apply_tags(items, "remove", dry_run=dry_run)
+        return changed
+
+    async def apply_tags(
+        self,
+        items: Sequence[TagsOf],
+        mode: Mode = "add",
+        *,
+        priority: int | None = None,
+        dry_run: bool = False,
+    ) -> list[Changed]:
+        """Add, set or remove tags of many products in one transaction: all or nothing.
+
+        Returns one Changed per item, in the items' order. The statement count does not
+        depend on the number of items (see the module's rules); products are locked in
+        id order, so concurrent bulk writers of overlapping products queue, never deadlock.
+        """
+        wanted = self._wanted_tags(items, priority)
+        async with write_transaction(self._session, dry_run=dry_run):
+            return await self._write_tags(items, wanted, mode)
 
     async def has_tags(
         self, product_id: int, tag_refs: Iterable[TagRef], match: Match = "all"
@@ -87,7 +180,7 @@ class Associations:
         A question, not a command: unknown ids and names are simply tags it does not have.
         With no tags given, "all" is true and "any" is false.
         """
-        ids, unknown = await self._lookup_tags(tag_refs, create=False, strict=False)
+        ids, unknown = await self._known_tags(tag_refs)
         await self._require(products, [product_id], "product")
         if match == "all" and unknown:
             return False  # an asked tag does not exist, so the product cannot have it
@@ -111,39 +204,35 @@ class Associations:
     # -- tag side -------------------------------------------------------------------------
 
     async def add_products(
-        self, tag_id: int, product_ids: Iterable[int], priority: int | None = None
+        self,
+        tag_id: int,
+        product_refs: Iterable[int | WantedProduct],
+        priority: int | None = None,
+        *,
+        dry_run: bool = False,
     ) -> Changed:
         """Link products to a tag. Idempotent; a given priority updates existing pairs."""
-        if priority is not None:
-            _check_priority(priority)
-        async with write_transaction(self._session):
-            await self._lock(tags, tag_id, "tag")
-            ids = await self._existing_products(product_ids)
-            existing = await self._product_ids_of(tag_id)
-            added = await self._link_pairs(
-                [(p, tag_id) for p in ids if p not in existing], priority or 0
-            )
-            if priority is not None:
-                await self._set_priority([(p, tag_id) for p in ids if p in existing], priority)
-            return Changed(added=_column(added, 0))
+        return await self._change_products(tag_id, product_refs, "add", priority, dry_run)
 
-    async def set_products(self, tag_id: int, product_ids: Iterable[int]) -> Changed:
-        """Make the tag's products exactly these, writing only the difference."""
-        async with write_transaction(self._session):
-            await self._lock(tags, tag_id, "tag")
-            wanted = set(await self._existing_products(product_ids))
-            current = await self._product_ids_of(tag_id)
-            removed = await self._unlink_pairs(tag_id, current - wanted, side="tag")
-            added = await self._link_pairs([(p, tag_id) for p in sorted(wanted - current)], 0)
-            return Changed(added=_column(added, 0), removed=removed)
+    async def set_products(
+        self,
+        tag_id: int,
+        product_refs: Iterable[int | WantedProduct],
+        priority: int | None = None,
+        *,
+        dry_run: bool = False,
+    ) -> Changed:
+        """Make the tag's products exactly these, writing only the difference.
 
-    async def remove_products(self, tag_id: int, product_ids: Iterable[int]) -> Changed:
+        Pairs that stay keep their added_at and, unless a priority is given, their priority.
+        """
+        return await self._change_products(tag_id, product_refs, "set", priority, dry_run)
+
+    async def remove_products(
+        self, tag_id: int, product_refs: Iterable[int | WantedProduct], *, dry_run: bool = False
+    ) -> Changed:
         """Unlink products from a tag; absent pairs are ignored, unknown ids are NotFound."""
-        async with write_transaction(self._session):
-            await self._lock(tags, tag_id, "tag")
-            ids = await self._existing_products(product_ids)
-            removed = await self._unlink_pairs(tag_id, set(ids), side="tag")
-            return Changed(removed=removed)
+        return await self._change_products(tag_id, product_refs, "remove", None, dry_run)
 
     async def count_products(self, tag_id: int) -> int:
         """How many products carry the tag."""
@@ -185,60 +274,221 @@ class Associations:
 
     # -- building blocks, also used by the catalog service inside its own transactions ---
 
-    async def resolve_tags(
-        self, tag_refs: Iterable[TagRef], *, create: bool, strict: bool = True
-    ) -> list[int]:
-        """Tag ids for references by id or name, duplicates folded, in first-seen order.
+    async def link(self, product_id: int, tag_refs: Iterable[TagRef | WantedTag]) -> Changed:
+        """add_tags inside the caller's transaction (the catalog's createProduct)."""
+        items = [TagsOf(product_id, list(tag_refs))]
+        (changed,) = await self._write_tags(items, self._wanted_tags(items, None), "add")
+        return changed
 
-        Ids must exist (NotFound lists every missing one) unless `strict` is False. Names
-        are created when `create` is set; otherwise names matching no tag are dropped.
-        Creating is race-free: INSERT ... ON CONFLICT DO NOTHING on the name key, in key
-        order (so concurrent callers cannot deadlock), then a read of the winners' ids.
+    # -- the product side's core --------------------------------------------------------
+
+    def _wanted_tags(self, items: Sequence[TagsOf], default: int | None) -> list[list[WantedTag]]:
+        """Each item's references as WantedTags, names cleaned: checks that need no SQL."""
+        if default is not None:
+            check_priority(default)
+        seen: dict[int, TagsOf] = {}
+        result: list[list[WantedTag]] = []
+        for item in items:
+            if item.product_id in seen:
+                raise Invalid(
+                    "product", "the product is given in more than one item", item.product_at
+                )
+            seen[item.product_id] = item
+            if len(item.tags) > self._max_items:
+                raise TooMany("tags", self._max_items, len(item.tags), item.tags_at)
+            wanted = []
+            for ref in item.tags:
+                one = ref if isinstance(ref, WantedTag) else WantedTag(ref)
+                if isinstance(one.ref, str):
+                    try:
+                        clean = names.tag_name(one.ref, field="tags")
+                    except Invalid as error:
+                        raise Invalid(error.field, error.reason, _part(one.at, "name")) from None
+                    one = WantedTag(clean, one.priority, one.at)
+                if one.priority is None:
+                    one = WantedTag(one.ref, default, one.at)
+                else:
+                    check_priority(one.priority, _part(one.at, "priority"))
+                wanted.append(one)
+            result.append(wanted)
+        return result
+
+    async def _write_tags(
+        self, items: Sequence[TagsOf], wanted: list[list[WantedTag]], mode: Mode
+    ) -> list[Changed]:
+        """The product-side write, inside the caller's transaction (see apply_tags)."""
+        await self._lock_products(items)
+        by_id, by_key, created = await self._resolve_tags(
+            [w for refs in wanted for w in refs], create=mode != "remove"
+        )
+        pairs: dict[Pair, int | None] = {}
+        for item, refs in zip(items, wanted, strict=True):
+            for one in refs:
+                if isinstance(one.ref, int):
+                    tag_id: int | None = by_id[one.ref]
+                else:
+                    tag_id = by_key.get(names.tag_key(one.ref))
+                if tag_id is not None:
+                    _fold(pairs, (item.product_id, tag_id), one.priority, one.at)
+        ids = rows_of(self._session, "product_ids", {"id": "int"}, _sorted_ids(items))
+        have = await links.current(self._session, product_tags.c.product_id.in_(select(ids.c.id)))
+        added, updated, removed = await self._apply(pairs, have, mode)
+        result = []
+        for item, refs in zip(items, wanted, strict=True):
+            keys = {names.tag_key(w.ref) for w in refs if isinstance(w.ref, str)}
+            result.append(
+                Changed(
+                    added=_others(added, item.product_id, side=0),
+                    updated=_others(updated, item.product_id, side=0),
+                    removed=_others(removed, item.product_id, side=0),
+                    created=tuple(r for r in created if r.name_key in keys),
+                )
+            )
+        return result
+
+    async def _lock_products(self, items: Sequence[TagsOf]) -> None:
+        ids = rows_of(self._session, "locked_ids", {"id": "int"}, _sorted_ids(items))
+        found = set(await lock_rows(self._session, products, ids))
+        missing = [item for item in items if item.product_id not in found]
+        if missing:
+            raise NotFound(
+                "product", [item.product_id for item in missing], at=missing[0].product_at
+            )
+
+    async def _resolve_tags(
+        self, wanted: Sequence[WantedTag], *, create: bool
+    ) -> tuple[dict[int, int], dict[str, int], list[TagRecord]]:
+        """Tag ids of the references: ({id: id}, {name key: id}, the tags created).
+
+        Unknown ids are NotFound (every one named); names are created when `create` is set
+        (else names matching no tag are left out). Creating is race-free: one INSERT ...
+        SELECT ... ON CONFLICT DO NOTHING on the name key, in key order (so concurrent
+        callers cannot deadlock), then one read of every name's id, the winners' included.
         """
-        ids, _unknown = await self._lookup_tags(tag_refs, create=create, strict=strict)
-        return ids
+        by_id: dict[int, int] = {}
+        asked = sorted({w.ref for w in wanted if isinstance(w.ref, int)})
+        if asked:
+            rows = rows_of(self._session, "tag_ids", {"id": "int"}, [(i,) for i in asked])
+            query = select(tags.c.id).where(tags.c.id.in_(select(rows.c.id)))
+            by_id = {i: i for i in (await self._session.execute(query)).scalars()}
+            missing = [i for i in asked if i not in by_id]
+            if missing:
+                first = next(w for w in wanted if w.ref in missing)
+                raise NotFound("tag", missing, field="tags", at=_part(first.at, "id"))
+        spellings: dict[str, str] = {}  # key -> first spelling seen
+        for one in wanted:
+            if isinstance(one.ref, str):
+                spellings.setdefault(names.tag_key(one.ref), one.ref)
+        if not spellings:
+            return by_id, {}, []
+        rows = rows_of(
+            self._session,
+            "tag_names",
+            {"name": "text", "name_key": "text"},
+            [(name, key) for key, name in sorted(spellings.items())],
+        )
+        created: list[TagRecord] = []
+        if create:
+            chosen = select(rows.c.name, rows.c.name_key, _now(tags.c.created_at.type)).order_by(
+                rows.c.name_key
+            )
+            insert = insert_selected_ignoring_conflicts(
+                self._session, tags, ["name", "name_key", "created_at"], chosen, on=["name_key"]
+            ).returning(*readers.TAG_COLUMNS)
+            created = [readers.tag_record(r) for r in await self._session.execute(insert)]
+        query = select(tags.c.id, tags.c.name_key).where(
+            tags.c.name_key.in_(select(rows.c.name_key))
+        )
+        by_key = {key: i for i, key in await self._session.execute(query)}
+        return by_id, by_key, created
 
-    async def _lookup_tags(
-        self, tag_refs: Iterable[TagRef], *, create: bool, strict: bool
-    ) -> tuple[list[int], int]:
-        """resolve_tags, plus how many references matched no tag."""
+    # -- the tag side's core ------------------------------------------------------------
+
+    async def _change_products(
+        self,
+        tag_id: int,
+        product_refs: Iterable[int | WantedProduct],
+        mode: Mode,
+        default: int | None,
+        dry_run: bool,
+    ) -> Changed:
+        refs = list(product_refs)
+        if len(refs) > self._max_items:
+            raise TooMany("products", self._max_items, len(refs))
+        if default is not None:
+            check_priority(default)
+        wanted = [r if isinstance(r, WantedProduct) else WantedProduct(r) for r in refs]
+        for one in wanted:
+            if one.priority is not None:
+                check_priority(one.priority, _part(one.at, "priority"))
+        async with write_transaction(self._session, dry_run=dry_run):
+            await self._lock(tags, tag_id, "tag")
+            await self._require_products(wanted)
+            pairs: dict[Pair, int | None] = {}
+            for one in wanted:
+                priority = default if one.priority is None else one.priority
+                _fold(pairs, (one.id, tag_id), priority, one.at)
+            have = await links.current(self._session, product_tags.c.tag_id == tag_id)
+            added, updated, removed = await self._apply(pairs, have, mode)
+            return Changed(
+                added=_others(added, tag_id, side=1),
+                updated=_others(updated, tag_id, side=1),
+                removed=_others(removed, tag_id, side=1),
+            )
+
+    async def _require_products(self, wanted: Sequence[WantedProduct]) -> None:
+        ids = list(dict.fromkeys(w.id for w in wanted))
+        if not ids:
+            return
+        query = select(products.c.id).where(
+            products.c.id.in_([i for i in ids if is_storable_id(i)])
+        )
+        found = set((await self._session.execute(query)).scalars())
+        missing = [i for i in ids if i not in found]
+        if missing:
+            first = next(w for w in wanted if w.id in missing)
+            raise NotFound("product", missing, field="products", at=_part(first.at, "id"))
+
+    # -- both sides -----------------------------------------------------------------------
+
+    async def _apply(
+        self, wanted: dict[Pair, int | None], have: dict[Pair, int], mode: Mode
+    ) -> tuple[list[Pair], list[Pair], list[Pair]]:
+        """Write what `mode` makes of the wanted pairs, given the parents' current pairs.
+
+        Returns the pairs really inserted, updated (new priority) and deleted.
+        """
+        insert: dict[Pair, int] = {}
+        update: dict[Pair, int] = {}
+        delete: set[Pair] = set()
+        if mode == "remove":
+            delete = {pair for pair in wanted if pair in have}
+        else:
+            for pair, priority in wanted.items():
+                if pair not in have:
+                    insert[pair] = 0 if priority is None else priority
+                elif priority is not None and priority != have[pair]:
+                    update[pair] = priority
+            if mode == "set":
+                delete = {pair for pair in have if pair not in wanted}
+        removed = await links.remove(self._session, delete)
+        updated = await links.set_priorities(self._session, update)
+        added = await links.insert(self._session, insert, utcnow())
+        return added, updated, removed
+
+    async def _known_tags(self, tag_refs: Iterable[TagRef]) -> tuple[list[int], int]:
+        """Ids of the referenced tags that exist (first-seen order), and how many do not."""
         ids, spellings = self._split_refs(tag_refs)
-        unknown = 0
-        if ids:
-            storable = [i for i in ids if is_storable_id(i)]
-            found = set((await readers.tags_by_ids(self._session, storable)).keys())
-            missing = [i for i in ids if i not in found]
-            if missing and strict:
-                raise NotFound("tag", missing, field="tags")
-            unknown += len(missing)
-            ids = [i for i in ids if i in found]
+        storable = [i for i in ids if is_storable_id(i)]
+        found = set((await readers.tags_by_ids(self._session, storable)).keys()) if ids else set()
         by_key: dict[str, int] = {}
         if spellings:
-            if create:
-                now = utcnow()
-                rows = [
-                    {"name": name, "name_key": key, "created_at": now}
-                    for key, name in sorted(spellings.items())
-                ]
-                await self._session.execute(
-                    insert_ignoring_conflicts(self._session, tags, rows, on=["name_key"])
-                )
             found_keys = await readers.tags_by_keys(self._session, spellings.keys())
             by_key = {key: tag.id for key, tag in found_keys.items()}
-            unknown += len(spellings) - len(by_key)
-        result = dict.fromkeys(ids)
+        result = dict.fromkeys(i for i in ids if i in found)
         result.update(dict.fromkeys(by_key[k] for k in spellings if k in by_key))
+        unknown = len(ids) - len(found) + len(spellings) - len(by_key)
         return list(result), unknown
-
-    async def link(self, product_id: int, tag_ids: Sequence[int], priority: int | None) -> Changed:
-        """Add pairs for one (locked) product; the core of add_tags."""
-        existing = await self._tag_ids_of(product_id)
-        added = await self._link_pairs(
-            [(product_id, t) for t in sorted(set(tag_ids) - existing)], priority or 0
-        )
-        if priority is not None:
-            await self._set_priority([(product_id, t) for t in tag_ids if t in existing], priority)
-        return Changed(added=_column(added, 1))
 
     def _split_refs(self, tag_refs: Iterable[TagRef]) -> tuple[list[int], dict[str, str]]:
         refs = list(tag_refs)
@@ -253,14 +503,6 @@ class Associations:
             else:
                 ids.setdefault(ref)
         return list(ids), spellings
-
-    async def _existing_products(self, product_ids: Iterable[int]) -> list[int]:
-        refs = list(product_ids)
-        if len(refs) > self._max_items:
-            raise TooMany("products", self._max_items, len(refs))
-        ids = list(dict.fromkeys(refs))
-        await self._require(products, ids, "product", field="products")
-        return ids
 
     async def _lock(self, table: Table, row_id: int, kind: str) -> None:
         if not is_storable_id(row_id) or not await lock_parent(self._session, table, row_id):
@@ -277,62 +519,6 @@ class Associations:
         if missing:
             raise NotFound(kind, missing, field=field)
 
-    async def _tag_ids_of(self, product_id: int) -> set[int]:
-        query = select(product_tags.c.tag_id).where(product_tags.c.product_id == product_id)
-        return set((await self._session.execute(query)).scalars())
-
-    async def _product_ids_of(self, tag_id: int) -> set[int]:
-        query = select(product_tags.c.product_id).where(product_tags.c.tag_id == tag_id)
-        return set((await self._session.execute(query)).scalars())
-
-    async def _link_pairs(
-        self, pairs: Sequence[tuple[int, int]], priority: int
-    ) -> list[tuple[int, int]]:
-        """Insert pairs, skipping any a concurrent writer got in first; returns the inserted."""
-        if not pairs:
-            return []
-        _check_priority(priority)
-        now = utcnow()
-        rows = [
-            {"product_id": p, "tag_id": t, "priority": priority, "added_at": now}
-            for p, t in sorted(pairs)
-        ]
-        insert = insert_ignoring_conflicts(
-            self._session, product_tags, rows, on=["product_id", "tag_id"]
-        ).returning(product_tags.c.product_id, product_tags.c.tag_id)
-        return sorted((row[0], row[1]) for row in await self._session.execute(insert))
-
-    async def _set_priority(self, pairs: Sequence[tuple[int, int]], priority: int) -> None:
-        if not pairs:
-            return
-        _check_priority(priority)
-        for product_id, tag_ids in _group(pairs).items():
-            await self._session.execute(
-                update(product_tags)
-                .where(
-                    product_tags.c.product_id == product_id,
-                    product_tags.c.tag_id.in_(tag_ids),
-                    product_tags.c.priority != priority,
-                )
-                .values(priority=priority)
-            )
-
-    async def _unlink_pairs(
-        self, parent_id: int, other_ids: set[int], *, side: str
-    ) -> tuple[int, ...]:
-        if not other_ids:
-            return ()
-        if side == "product":
-            parent, other = product_tags.c.product_id, product_tags.c.tag_id
-        else:
-            parent, other = product_tags.c.tag_id, product_tags.c.product_id
-        statement = (
-            delete(product_tags)
-            .where(parent == parent_id, other.in_(sorted(other_ids)))
-            .returning(other)
-        )
-        return tuple(sorted((await self._session.execute(statement)).scalars()))
-
 
 def has_match(have: set[int], wanted: Sequence[int], match: Match) -> bool:
     """The has-tags rule: all (or any) of the wanted tag ids are among those the parent has."""
@@ -341,17 +527,43 @@ def has_match(have: set[int], wanted: Sequence[int], match: Match) -> bool:
     return any(t in have for t in wanted)
 
 
-def _column(pairs: Sequence[tuple[int, int]], index: int) -> tuple[int, ...]:
-    return tuple(sorted(pair[index] for pair in pairs))
+def check_priority(priority: int, at: Where | None = None) -> None:
+    """The one priority rule: a 32-bit integer, as the column stores it."""
+    if priority not in PRIORITY_RANGE:
+        raise Invalid("priority", "must fit in a 32-bit integer", at)
 
 
-def _group(pairs: Sequence[tuple[int, int]]) -> dict[int, list[int]]:
-    grouped: dict[int, list[int]] = {}
-    for product_id, tag_id in pairs:
-        grouped.setdefault(product_id, []).append(tag_id)
-    return grouped
+def _fold(
+    pairs: dict[Pair, int | None], pair: Pair, priority: int | None, at: Where | None
+) -> None:
+    """Add a wanted pair, folding duplicates; two different priorities for it are Invalid."""
+    if pair in pairs:
+        earlier = pairs[pair]
+        if priority is None:
+            return
+        if earlier is not None and earlier != priority:
+            raise Invalid(
+                "priority",
+                f"the same link is given twice, with priorities {earlier} and {priority}",
+                _part(at, "priority"),
+            )
+    pairs[pair] = priority
 
 
-def _check_priority(priority: int) -> None:
-    if not -(2**31) <= priority < 2**31:
-        raise Invalid("priority", "must fit in a 32-bit integer")
+def _others(pairs: Sequence[Pair], parent: int, *, side: int) -> tuple[int, ...]:
+    """The other side's ids of the pairs whose `side` (0 product, 1 tag) is `parent`."""
+    return tuple(sorted(pair[1 - side] for pair in pairs if pair[side] == parent))
+
+
+def _sorted_ids(items: Sequence[TagsOf]) -> list[tuple[int]]:
+    return [
+        (i,) for i in sorted({item.product_id for item in items if is_storable_id(item.product_id)})
+    ]
+
+
+def _part(at: Where | None, part: str) -> Where | None:
+    return None if at is None else (*at, part)
+
+
+def _now(type_: TypeEngine[datetime]) -> ColumnElement[datetime]:
+    return literal(utcnow(), type_=type_)

@@ -27,7 +27,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import names, readers
-from db.associations import MAX_ITEMS, Associations, TagRef
+from db.associations import MAX_ITEMS, Associations, TagRef, WantedTag
 from db.dialects import insert_ignoring_conflicts
 from db.engine import write_transaction
 from db.errors import Conflict, NotFound, TooMany
@@ -66,9 +66,9 @@ class Catalog:
     # -- products --------------------------------------------------------------------------
 
     async def create_product(
-        self, name: str, tag_refs: Iterable[TagRef] = ()
+        self, name: str, tag_refs: Iterable[TagRef | WantedTag] = ()
     ) -> tuple[ProductRecord, Changed]:
-        """Create a product, optionally tagged, in one transaction."""
+        """Create a product, optionally tagged (each link with its priority), in one transaction."""
         clean = names.product_name(name)
         async with write_transaction(self._session):
             now = utcnow()
@@ -78,8 +78,7 @@ class Catalog:
                 .returning(*readers.PRODUCT_COLUMNS)
             )
             product = readers.product_record((await self._session.execute(statement)).one())
-            tag_ids = await self._associations.resolve_tags(tag_refs, create=True)
-            changed = await self._associations.link(product.id, tag_ids, None)
+            changed = await self._associations.link(product.id, tag_refs)
             return product, changed
 
     async def update_product(self, product_id: int, *, name: str | None = None) -> ProductRecord:

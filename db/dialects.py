@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal
 
-from sqlalchemy import Table, select
+from sqlalchemy import Integer, Select, String, Subquery, Table, bindparam, column, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.dml import Insert
+
+RowType = Literal["int", "text"]
 
 
 def _name(session: AsyncSession) -> str:
@@ -21,6 +24,76 @@ def insert_ignoring_conflicts(
     """INSERT ... ON CONFLICT (on) DO NOTHING for the session's database."""
     module: Any = postgresql if _name(session) == "postgresql" else sqlite
     return module.insert(table).values(list(rows)).on_conflict_do_nothing(index_elements=list(on))
+
+
+def insert_selected_ignoring_conflicts(
+    session: AsyncSession,
+    table: Table,
+    columns: Sequence[str],
+    rows: Select[Any],
+    *,
+    on: Sequence[str],
+) -> Insert:
+    """INSERT INTO table (columns) SELECT ... ON CONFLICT (on) DO NOTHING.
+
+    SQLite cannot tell ON CONFLICT from a join's ON after a bare SELECT, so the SELECT
+    must carry a WHERE clause; callers' selects always get one here.
+    """
+    module: Any = postgresql if _name(session) == "postgresql" else sqlite
+    select_ = rows.where(text("1 = 1"))
+    return (
+        module.insert(table)
+        .from_select(list(columns), select_)
+        .on_conflict_do_nothing(index_elements=list(on))
+    )
+
+
+def rows_of(
+    session: AsyncSession,
+    name: str,
+    columns: Mapping[str, RowType],
+    rows: Sequence[Sequence[Any]],
+) -> Subquery:
+    """A subquery over `rows`, sent as ONE bound parameter (a JSON array of arrays).
+
+    Bulk statements read their rows from here instead of a VALUES list or an IN list,
+    whose bound parameters grow with the rows (SQLite allows 32,766 of them, asyncpg
+    32,767): the statement and its one parameter stay the same shape for 1 row or 100,000.
+    PostgreSQL unpacks it with jsonb_array_elements, SQLite with json_each.
+    """
+    payload = json.dumps([list(row) for row in rows], ensure_ascii=False)
+    if _name(session) == "postgresql":
+        casts = {"int": "integer", "text": "text"}
+        selected = ", ".join(
+            f"CAST(value ->> {n} AS {casts[kind]}) AS {column_name}"
+            for n, (column_name, kind) in enumerate(columns.items())
+        )
+        source = f"jsonb_array_elements(CAST(CAST(:{name} AS text) AS jsonb)) AS elements(value)"
+    else:
+        selected = ", ".join(
+            f"json_extract(value, '$[{n}]') AS {column_name}"
+            for n, column_name in enumerate(columns)
+        )
+        source = f"json_each(:{name})"
+    types = {"int": Integer, "text": String}
+    statement = (
+        text(f"SELECT {selected} FROM {source}")
+        .bindparams(bindparam(name, payload, type_=String))
+        .columns(*(column(c, types[kind]()) for c, kind in columns.items()))
+    )
+    return statement.subquery(name)
+
+
+async def lock_rows(session: AsyncSession, table: Table, ids: Subquery) -> list[int]:
+    """Lock the rows whose ids `ids` lists, in id order; returns the ids that exist.
+
+    The same lock as lock_parent, taken in ascending id order so that writers of
+    overlapping sets of parents queue instead of deadlocking. One statement.
+    """
+    query = select(table.c.id).where(table.c.id.in_(select(ids.c.id))).order_by(table.c.id)
+    if _name(session) == "postgresql":
+        query = query.with_for_update(key_share=True)
+    return list((await session.execute(query)).scalars())
 
 
 async def lock_parent(session: AsyncSession, table: Table, row_id: int) -> bool:

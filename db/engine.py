@@ -128,24 +128,33 @@ def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
 
 
 @asynccontextmanager
-async def write_transaction(session: AsyncSession) -> AsyncIterator[AsyncSession]:
+async def write_transaction(
+    session: AsyncSession, *, dry_run: bool = False
+) -> AsyncIterator[AsyncSession]:
     """One write, one transaction: commit on success, roll back everything on any error.
 
     A read transaction left open by earlier fields of the same request is closed first, so
     the write sees the latest committed state and takes its locks fresh. Its last statement
     moves the data version (see db.data_version), so the new version becomes visible
     exactly when the data does; that row lock is held only from there to the commit.
+
+    A dry run runs the same statements under the same locks, then rolls back instead of
+    committing, without moving the data version: nothing is written.
     """
     if session.in_transaction():
         await session.rollback()
     await session.connection(execution_options=_write_options(session))
     try:
         yield session
-        await data_version.advance(session)
+        if not dry_run:
+            await data_version.advance(session)
     except BaseException:
         await session.rollback()
         raise
-    await session.commit()
+    if dry_run:
+        await session.rollback()
+    else:
+        await session.commit()
 
 
 def _write_options(session: AsyncSession) -> dict[str, Any]:

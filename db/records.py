@@ -61,7 +61,14 @@ class Page(Generic[T]):
 
 @dataclass(frozen=True, slots=True)
 class Changed:
-    """What a write actually did: the ids it linked and unlinked, in ascending order."""
+    """What a write actually did to one parent's links, ids in ascending order.
+
+    `added`, `updated` (the priority changed) and `removed` hold the other side's ids;
+    `created` the tags the write created by name (in a dry run, as they would be: their
+    ids name nothing once the transaction is rolled back).
+    """
 
     added: tuple[int, ...] = ()
+    updated: tuple[int, ...] = ()
     removed: tuple[int, ...] = ()
+    created: tuple[TagRecord, ...] = ()

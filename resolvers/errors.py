@@ -46,6 +46,8 @@ def problem_from(error: CatalogError, fields: Mapping[str, str]) -> Problem:
     """The user error for a service refusal; `fields` maps service names to input fields."""
 
     def path(name: str | None) -> tuple[str, ...]:
+        if error.at is not None:  # the service knows the exact place in the input
+            return ("input", *error.at)
         return ("input", fields.get(name or "", name or "")) if name else ("input",)
 
     if isinstance(error, NotFound):

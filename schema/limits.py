@@ -14,6 +14,10 @@ circular introspection (`__schema { types { fields { type { fields { type { fiel
 where each such list multiplies the answer: the standard queries need one, and two are
 allowed, as graphql-js's own MaxIntrospectionDepthRule allows.
 
+A list may hold `max_items` items, except the bulk lists named in `bulk_lists`
+(applyTags' items), which may hold `max_bulk_items`; lists inside list items are checked
+too (each applyTags item's tags).
+
 The node estimate follows the GitHub API: every connection field costs the product of the
 `first` arguments along its path, and a request may cost at most `max_nodes` in sum.
 """
@@ -33,6 +37,8 @@ from graphql import (
     FragmentDefinitionNode,
     FragmentSpreadNode,
     GraphQLError,
+    GraphQLInputObjectType,
+    GraphQLInputType,
     GraphQLNamedType,
     GraphQLObjectType,
     GraphQLSchema,
@@ -61,6 +67,9 @@ class RequestLimits:
     default_first: int = 20
     max_items: int = 100
     max_nodes: int = 50_000
+    max_bulk_items: int = 1000
+    # Input fields ("Type.field") whose lists may hold max_bulk_items rather than max_items.
+    bulk_lists: frozenset[str] = frozenset({"ApplyTagsInput.items"})
 
 
 def limit_error(code: str, message: str, node: Any = None) -> GraphQLError:
@@ -339,7 +348,8 @@ class _Estimate:
             return 0
         arguments = {a.name.value: a.value for a in node.arguments or ()}
         for name, value in arguments.items():
-            self._check_lists(name, value)
+            argument = definition.args.get(name)
+            self._check_lists(name, value, argument.type if argument else None, None)
         cost = 0
         if "first" in definition.args:
             first = self._int(arguments.get("first"))
@@ -371,24 +381,39 @@ class _Estimate:
             return resolved
         return None
 
-    def _check_lists(self, name: str, value: ValueNode | Any) -> None:
+    def _check_lists(
+        self, name: str, value: ValueNode | Any, type_: GraphQLInputType | None, owner: str | None
+    ) -> None:
+        """Refuse any list beyond its bound, in this value and in the values inside it."""
         resolved = self._value(value) if isinstance(value, VariableNode) else value
-        if isinstance(resolved, ListValueNode):
-            items: list[Any] = list(resolved.values)
-        elif isinstance(resolved, list):
-            items = resolved
-        elif isinstance(resolved, ObjectValueNode):
-            for field in resolved.fields:
-                self._check_lists(field.name.value, field.value)
-            return
+        inner = get_named_type(type_) if type_ is not None else None
+        fields = inner.fields if isinstance(inner, GraphQLInputObjectType) else {}
+        if isinstance(resolved, ListValueNode | list):
+            items: list[Any] = (
+                list(resolved.values) if isinstance(resolved, ListValueNode) else resolved
+            )
+            bulk = owner is not None and f"{owner}.{name}" in self.limits.bulk_lists
+            bound = self.limits.max_bulk_items if bulk else self.limits.max_items
+            if len(items) > bound:
+                raise limit_error(
+                    "MAX_ITEMS_EXCEEDED",
+                    f"`{name}` may hold at most {bound} items, got {len(items)}",
+                )
+            if fields:  # a list of input objects: check the lists inside each one
+                for item in items:
+                    self._check_object(item, inner, fields)
+        elif fields:
+            self._check_object(resolved, inner, fields)
+
+    def _check_object(self, value: Any, type_: Any, fields: Mapping[str, Any]) -> None:
+        resolved = self._value(value) if isinstance(value, VariableNode) else value
+        if isinstance(resolved, ObjectValueNode):
+            pairs: list[tuple[str, Any]] = [(f.name.value, f.value) for f in resolved.fields]
         elif isinstance(resolved, dict):
-            for key, inner in resolved.items():
-                self._check_lists(key, inner)
-            return
+            pairs = list(resolved.items())
         else:
             return
-        if len(items) > self.limits.max_items:
-            raise limit_error(
-                "MAX_ITEMS_EXCEEDED",
-                f"`{name}` may hold at most {self.limits.max_items} items, got {len(items)}",
-            )
+        for key, inner in pairs:
+            field = fields.get(key)
+            if field is not None:
+                self._check_lists(key, inner, field.type, type_.name)

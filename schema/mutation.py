@@ -5,22 +5,27 @@ from __future__ import annotations
 
 import strawberry
 
+from db.associations import Mode
 from db.records import ProductRecord, TagRecord
 from resolvers import mutations
-from resolvers.mutations import LinkChange, Outcome
+from resolvers.mutations import LinkChange, Outcome, ProductsArguments, TagsArguments
 from schema.inputs import (
     AddProductsInput,
     AddTagsInput,
+    ApplyTagsInput,
     CreateProductInput,
     CreateTagInput,
     DeleteInput,
+    LinkMode,
     RemoveProductsInput,
     RemoveTagsInput,
+    SetProductsInput,
     SetTagsInput,
     UpdateProductInput,
     UpdateTagInput,
 )
 from schema.payloads import (
+    ApplyTagsPayload,
     DeletePayload,
     ProductPayload,
     ProductTagsPayload,
@@ -54,13 +59,19 @@ def tag_products_payload(outcome: Outcome[LinkChange]) -> TagProductsPayload:
     return TagProductsPayload(change=outcome.value, errors=user_errors(outcome.problems))
 
 
+def apply_tags_payload(outcome: Outcome[list[LinkChange]]) -> ApplyTagsPayload:
+    return ApplyTagsPayload(changes=outcome.value or [], errors=user_errors(outcome.problems))
+
+
+MODES: dict[LinkMode, Mode] = {LinkMode.ADD: "add", LinkMode.SET: "set", LinkMode.REMOVE: "remove"}
+
+
 @strawberry.type
 class Mutation:
     @strawberry.mutation(description="Create a product, optionally with tags (by id or name).")
     async def create_product(self, info: Info, input: CreateProductInput) -> ProductPayload:
-        return product_payload(
-            await mutations.create_product(info.context, input.name, input.tag_ids, input.tag_names)
-        )
+        named = TagsArguments(input.tag_ids, input.tag_names, input.tags)
+        return product_payload(await mutations.create_product(info.context, input.name, named))
 
     @strawberry.mutation
     async def update_product(self, info: Info, input: UpdateProductInput) -> ProductPayload:
@@ -84,12 +95,13 @@ class Mutation:
 
     @strawberry.mutation(
         description="Link tags to a product (idempotent); missing tag names are created. "
-        "A given priority also updates pairs that already exist."
+        "A given priority (per link, or `priority` for all) also updates links that exist."
     )
     async def add_tags(self, info: Info, input: AddTagsInput) -> ProductTagsPayload:
+        named = TagsArguments(input.tag_ids, input.tag_names, input.tags)
         return product_tags_payload(
             await mutations.add_tags(
-                info.context, input.product_id, input.tag_ids, input.tag_names, input.priority
+                info.context, input.product_id, named, input.priority, input.dry_run
             )
         )
 
@@ -97,28 +109,48 @@ class Mutation:
         description="Make a product's tags exactly these, writing only the difference."
     )
     async def set_tags(self, info: Info, input: SetTagsInput) -> ProductTagsPayload:
+        named = TagsArguments(input.tag_ids, input.tag_names, input.tags)
         return product_tags_payload(
-            await mutations.set_tags(info.context, input.product_id, input.tag_ids, input.tag_names)
+            await mutations.set_tags(info.context, input.product_id, named, input.dry_run)
         )
 
     @strawberry.mutation(description="Unlink tags from a product; absent links are ignored.")
     async def remove_tags(self, info: Info, input: RemoveTagsInput) -> ProductTagsPayload:
+        named = TagsArguments(input.tag_ids, input.tag_names, input.tags)
         return product_tags_payload(
-            await mutations.remove_tags(
-                info.context, input.product_id, input.tag_ids, input.tag_names
-            )
+            await mutations.remove_tags(info.context, input.product_id, named, input.dry_run)
+        )
+
+    @strawberry.mutation(
+        description="Add, set or remove the tags of up to 1,000 products in one transaction: "
+        "all items or none. Missing tag names are created."
+    )
+    async def apply_tags(self, info: Info, input: ApplyTagsInput) -> ApplyTagsPayload:
+        return apply_tags_payload(
+            await mutations.apply_tags(info.context, input.items, MODES[input.mode], input.dry_run)
         )
 
     @strawberry.mutation(description="Link products to a tag (idempotent).")
     async def add_products(self, info: Info, input: AddProductsInput) -> TagProductsPayload:
+        named = ProductsArguments(input.product_ids, input.products)
         return tag_products_payload(
             await mutations.add_products(
-                info.context, input.tag_id, input.product_ids, input.priority
+                info.context, input.tag_id, named, input.priority, input.dry_run
             )
+        )
+
+    @strawberry.mutation(
+        description="Make a tag's products exactly these, writing only the difference."
+    )
+    async def set_products(self, info: Info, input: SetProductsInput) -> TagProductsPayload:
+        named = ProductsArguments(input.product_ids, input.products)
+        return tag_products_payload(
+            await mutations.set_products(info.context, input.tag_id, named, input.dry_run)
         )
 
     @strawberry.mutation(description="Unlink products from a tag; absent links are ignored.")
     async def remove_products(self, info: Info, input: RemoveProductsInput) -> TagProductsPayload:
+        named = ProductsArguments(input.product_ids, input.products)
         return tag_products_payload(
-            await mutations.remove_products(info.context, input.tag_id, input.product_ids)
+            await mutations.remove_products(info.context, input.tag_id, named, input.dry_run)
         )

@@ -73,6 +73,10 @@ class ProductTagsPayload:
     async def added(self, info: Info) -> list[Tag]:
         return await _tags(info, self.change.added if self.change else ())
 
+    @strawberry.field(description="Tags already linked whose priority this write changed.")
+    async def updated(self, info: Info) -> list[Tag]:
+        return await _tags(info, self.change.updated if self.change else ())
+
     @strawberry.field
     async def removed(self, info: Info) -> list[Tag]:
         return await _tags(info, self.change.removed if self.change else ())
@@ -98,11 +102,51 @@ class TagProductsPayload:
     async def added(self, info: Info) -> list[Product]:
         return await _products(info, self.change.added if self.change else ())
 
+    @strawberry.field(description="Products already linked whose priority this write changed.")
+    async def updated(self, info: Info) -> list[Product]:
+        return await _products(info, self.change.updated if self.change else ())
+
     @strawberry.field
     async def removed(self, info: Info) -> list[Product]:
         return await _products(info, self.change.removed if self.change else ())
 
     @strawberry.field
+    def user_errors(self) -> list[UserError]:
+        return self.errors
+
+
+@strawberry.type(description="What applyTags did (or, in a dry run, would do) to one item.")
+class ApplyTagsResult:
+    change: strawberry.Private[LinkChange]
+
+    @strawberry.field(description="The item's product.")
+    async def product(self, info: Info) -> Product | None:
+        record = await info.context.loaders.product.load(self.change.parent_id)
+        return None if record is None else Product.of(record)
+
+    @strawberry.field(description="Tags newly linked to the product.")
+    async def added(self, info: Info) -> list[Tag]:
+        return await _tags(info, self.change.added)
+
+    @strawberry.field(description="Tags already linked whose priority changed.")
+    async def updated(self, info: Info) -> list[Tag]:
+        return await _tags(info, self.change.updated)
+
+    @strawberry.field(description="Tags unlinked from the product.")
+    async def removed(self, info: Info) -> list[Tag]:
+        return await _tags(info, self.change.removed)
+
+
+@strawberry.type(description="applyTags' answer: a result per item, or userErrors and no change.")
+class ApplyTagsPayload:
+    changes: strawberry.Private[list[LinkChange]]
+    errors: strawberry.Private[list[UserError]]
+
+    @strawberry.field(description="One result per item, in the order of the items.")
+    def results(self) -> list[ApplyTagsResult]:
+        return [ApplyTagsResult(change=change) for change in self.changes]
+
+    @strawberry.field(description="Mistakes in the input; when there are any, nothing changed.")
     def user_errors(self) -> list[UserError]:
         return self.errors
 

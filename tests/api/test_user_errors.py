@@ -61,6 +61,7 @@ MUTATIONS = {
     "setTags": ("SetTagsInput", "product { id } added { id } removed { id }"),
     "removeTags": ("RemoveTagsInput", "product { id } added { id } removed { id }"),
     "addProducts": ("AddProductsInput", "tag { id } added { id } removed { id }"),
+    "setProducts": ("SetProductsInput", "tag { id } added { id } updated { id } removed { id }"),
     "removeProducts": ("RemoveProductsInput", "tag { id } added { id } removed { id }"),
 }
 
@@ -118,7 +119,7 @@ def product_side(mutation: str) -> list[Case]:
 
 
 def tag_side(mutation: str) -> list[Case]:
-    """The errors addProducts and removeProducts share."""
+    """The errors addProducts, setProducts and removeProducts share."""
     return [
         Case(mutation, {"tagId": "<lamp>", "productIds": ["<mug>"]}, INVALID, ["input", "tagId"]),
         Case(mutation, {"tagId": MALFORMED, "productIds": ["<mug>"]}, INVALID, ["input", "tagId"]),
@@ -205,6 +206,7 @@ CASES = [
     *product_side("setTags"),
     *product_side("removeTags"),
     *tag_side("addProducts"),
+    *tag_side("setProducts"),
     *tag_side("removeProducts"),
 ]
 
@@ -279,6 +281,7 @@ LIST_LIMIT_CASES = [
     ("removeTags", {"productId": "<lamp>", "tagNames": MANY_NAMES}),
     ("removeTags", {"productId": "<lamp>", "tagIds": MANY_TAG_IDS}),
     ("addProducts", {"tagId": "<sale>", "productIds": MANY_PRODUCT_IDS}),
+    ("setProducts", {"tagId": "<sale>", "productIds": MANY_PRODUCT_IDS}),
     ("removeProducts", {"tagId": "<sale>", "productIds": MANY_PRODUCT_IDS}),
 ]
 

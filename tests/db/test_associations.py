@@ -37,7 +37,8 @@ async def test_add_tags_by_name_creates_missing_tags(
 
     tags = await stored.tags()
     assert sorted(tags.values()) == ["New", "Sale"]
-    assert changed == Changed(added=tuple(sorted(tags)))
+    assert changed.added == tuple(sorted(tags))
+    assert [(tag.id, tag.name) for tag in changed.created] == sorted(tags.items())
     assert await stored.tag_names_of(product) == {"Sale", "New"}
 
 
@@ -98,7 +99,8 @@ async def test_add_tags_folds_duplicate_references(
     changed = await associations.add_tags(product, [sale, "Sale", sale, "New", "new"])
 
     new = next(i for i, name in (await stored.tags()).items() if name == "New")
-    assert changed == Changed(added=tuple(sorted((sale, new))))
+    assert (changed.added, changed.updated, changed.removed) == (tuple(sorted((sale, new))), (), ())
+    assert [tag.id for tag in changed.created] == [new]
     assert await stored.links() == {(product, sale), (product, new)}
 
 
@@ -139,7 +141,7 @@ async def test_add_tags_with_priority_updates_existing_pairs(
     changed = await associations.add_tags(product, [sale, new], priority=7)
 
     rows = await stored.link_rows()
-    assert changed == Changed(added=(new,))
+    assert changed == Changed(added=(new,), updated=(sale,))
     assert rows[(product, sale)].priority == 7
     assert rows[(product, sale)].added_at == before[(product, sale)].added_at
     assert rows[(product, new)].priority == 7
@@ -204,7 +206,8 @@ async def test_set_tags_by_name_creates_missing_tags_and_matches_existing_ones(
 
     tags = await stored.tags()
     summer = next(i for i, name in tags.items() if name == "Summer")
-    assert changed == Changed(added=(summer,))
+    assert (changed.added, changed.updated, changed.removed) == ((summer,), (), ())
+    assert [tag.id for tag in changed.created] == [summer]
     assert await stored.tag_ids_of(product) == {sale, summer}
     assert len(tags) == 2
 
@@ -434,7 +437,7 @@ async def test_add_products_with_priority_updates_existing_pairs(
     changed = await associations.add_products(sale, [lamp, chair], priority=9)
 
     rows = await stored.link_rows()
-    assert changed == Changed(added=(chair,))
+    assert changed == Changed(added=(chair,), updated=(lamp,))
     assert rows[(lamp, sale)].priority == 9
     assert rows[(chair, sale)].priority == 9
 

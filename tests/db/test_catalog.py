@@ -36,7 +36,8 @@ async def test_create_product_with_tags_links_them(
     product, changed = await catalog.create_product("Lamp", [sale, "New", "sale"])
 
     new = next(i for i, name in (await stored.tags()).items() if name == "New")
-    assert changed == Changed(added=tuple(sorted((sale, new))))
+    assert changed.added == tuple(sorted((sale, new)))
+    assert [tag.id for tag in changed.created] == [new]
     assert await stored.links() == {(product.id, sale), (product.id, new)}
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from db.associations import Associations
+from db import links
 from db.statements import record_statements
 from resolvers.ids import decode_id
 from tests.hardening.api import WRITE, Stored, codes, create_product, create_tag, post
@@ -27,7 +27,7 @@ async def fail(*_args: Any, **_kwargs: Any) -> Any:
 @pytest.fixture
 def break_linking(monkeypatch: pytest.MonkeyPatch) -> Callable[[], None]:
     """Call it (after arranging) to make every junction insert fail from then on."""
-    return lambda: monkeypatch.setattr(Associations, "_link_pairs", fail)
+    return lambda: monkeypatch.setattr(links, "insert", fail)
 
 
 def ran(statements: list[str], verb: str, table: str) -> bool:
@@ -127,7 +127,7 @@ async def test_the_server_writes_normally_after_a_failed_write(
     lamp = await create_product(client, "Lamp", ["Sale"])
     set_oak = {"input": {"productId": lamp, "tagNames": ["Oak"]}}
     with monkeypatch.context() as patch:
-        patch.setattr(Associations, "_link_pairs", fail)
+        patch.setattr(links, "insert", fail)
         failed = await post(client, SET_TAGS, set_oak, headers=WRITE)
         assert codes(failed.json()) == ["INTERNAL_SERVER_ERROR"]
 
