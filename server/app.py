@@ -1,4 +1,4 @@
-"""The ASGI application: /graphql, /healthz and /readyz, built from one Settings object."""
+"""The ASGI application (/graphql, /healthz, /readyz, /metrics) from one Settings object."""
 
 from __future__ import annotations
 
@@ -19,8 +19,10 @@ from db.migrate import current_revision, head_revision
 from db.statements import instrument
 from schema import build_schema
 from schema.limits import RequestLimits
+from server.auth import Tokens
 from server.cache import CacheHealth, namespace_for, open_store
 from server.errors import JsonErrors, http_error
+from server.metrics import Metrics, metrics_endpoint
 from server.settings import Settings
 from server.view import CatalogView
 
@@ -46,7 +48,9 @@ def create_app(settings: Settings) -> Starlette:
     )
     namespace = settings.response_cache_namespace or namespace_for(settings.database_url)
     store = open_store(settings.response_cache, namespace)
-    view = CatalogView(schema, session_factory(engine), settings, store)
+    metrics = Metrics(settings.metrics_multiprocess_dir)
+    metrics.watch_pool(engine)
+    view = CatalogView(schema, session_factory(engine), settings, store, metrics)
 
     async def healthz(_request: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"})
@@ -108,6 +112,11 @@ def create_app(settings: Settings) -> Starlette:
             Route("/graphql", view, methods=["GET", "POST"]),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
+            Route(
+                "/metrics",
+                metrics_endpoint(metrics, Tokens(settings.write_tokens, settings.read_tokens)),
+                methods=["GET"],
+            ),
         ],
         lifespan=lifespan,
         exception_handlers={HTTPException: http_error},

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import glob
 import ipaddress
 import os
+import shutil
 import sys
+import tempfile
 
 from server.settings import Settings, SettingsError, check_database_url
 
@@ -97,15 +100,22 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         )
     # Workers are separate processes: they read the same settings from the environment.
     os.environ["CATALOG_DATABASE_URL"] = settings.database_url
-    uvicorn.run(
-        "server.main:app_from_env",
-        factory=True,
-        host=args.host,
-        port=args.port,
-        workers=args.workers,
-        access_log=False,
-        log_level=settings.log_level.lower(),
-    )
+    # Before the app (and so prometheus_client, which reads it at import) is loaded.
+    metrics_dir, made = _metrics_dir()
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
+    try:
+        uvicorn.run(
+            "server.main:app_from_env",
+            factory=True,
+            host=args.host,
+            port=args.port,
+            workers=args.workers,
+            access_log=False,
+            log_level=settings.log_level.lower(),
+        )
+    finally:
+        if made:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
     return 0
 
 
@@ -123,6 +133,22 @@ def _upgrade(settings: Settings) -> int:
     upgrade(settings.database_url)
     print("database is at the newest migration", file=sys.stderr)
     return 0
+
+
+def _metrics_dir() -> tuple[str, bool]:
+    """Where this start's processes share their metrics, and whether we made it.
+
+    PROMETHEUS_MULTIPROC_DIR from the environment is used when set, emptied of an earlier
+    run's files first (as prometheus_client requires); otherwise a fresh temporary directory,
+    removed at exit. Set before prometheus_client is imported (it reads it at import).
+    """
+    given = os.environ.get("PROMETHEUS_MULTIPROC_DIR", "").strip()
+    if not given:
+        return tempfile.mkdtemp(prefix="catalog-metrics-"), True
+    os.makedirs(given, exist_ok=True)
+    for stale in glob.glob(os.path.join(given, "*.db")):
+        os.remove(stale)
+    return given, False
 
 
 async def _seed(settings: Settings, *, only_if_empty: bool) -> int:

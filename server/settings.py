@@ -202,6 +202,9 @@ class Settings:
     response_cache_namespace: str = ""  # Redis key prefix; "" derives one from the database
     log_level: str = "INFO"
     startup_check: bool = True  # refuse to start when the database is unreachable or behind
+    # Set by `catalog serve` (a fresh directory per start unless the environment has one):
+    # where worker processes share their metrics. Empty: metrics of this process alone.
+    metrics_multiprocess_dir: str = ""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -232,6 +235,7 @@ class Settings:
             response_cache_namespace=env.get("CATALOG_RESPONSE_CACHE_NAMESPACE", "").strip(),
             log_level=_choice(env, "CATALOG_LOG_LEVEL", d.log_level, LOG_LEVELS),
             startup_check=_bool(env, "CATALOG_STARTUP_CHECK", d.startup_check),
+            metrics_multiprocess_dir=env.get("PROMETHEUS_MULTIPROC_DIR", "").strip(),
         )
 
     def but(self, **changes: Any) -> Settings:

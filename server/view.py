@@ -12,7 +12,7 @@ import logging
 import time
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
@@ -38,6 +38,7 @@ from server.auth import Caller, Tokens
 from server.cache import CacheableQuery, ResponseStore, cacheable
 from server.error_codes import code_for, is_request_error, with_code
 from server.media import GRAPHQL_RESPONSE_JSON, JSON, negotiate, request_error_status
+from server.metrics import Metrics
 from server.settings import Settings
 
 log = logging.getLogger("catalog.request")
@@ -64,7 +65,9 @@ class RequestState:
     session: AsyncSession | None = None
     caller: Caller = "anonymous"
     operation: str | None = None
+    operation_type: str | None = None  # query or mutation, once known
     outcome: str = "ok"
+    refusals: set[str] = field(default_factory=set)  # codes of refusals, for metrics
     had_errors: bool = False
     media_type: str = JSON
     results: int = 0  # GraphQL results in the response (several for a batch)
@@ -80,10 +83,12 @@ class CatalogView(GraphQL[RequestContext, None]):
         sessions: async_sessionmaker[AsyncSession],
         settings: Settings,
         store: ResponseStore | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         super().__init__(schema, graphql_ide="graphiql" if settings.graphiql else None)
         self._sessions = sessions
         self._store = store
+        self._metrics = metrics
         self._tokens = Tokens(write=settings.write_tokens, read=settings.read_tokens)
         self._limits = Limits(max_first=settings.max_first, max_items=settings.max_items)
         self._max_body = settings.max_body_bytes
@@ -109,6 +114,7 @@ class CatalogView(GraphQL[RequestContext, None]):
                     media_type=state.media_type,
                 )
         response.headers["x-request-id"] = state.request_id
+        seconds = time.perf_counter() - started
         log.info(
             "request",
             extra={
@@ -118,11 +124,21 @@ class CatalogView(GraphQL[RequestContext, None]):
                     "operation": state.operation,
                     "status": response.status_code,
                     "outcome": state.outcome,
-                    "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                    "duration_ms": round(seconds * 1000, 2),
                     "statements": statements.count,
                 }
             },
         )
+        if self._metrics is not None:
+            self._metrics.observe_request(
+                operation=state.operation,
+                operation_type=state.operation_type,
+                outcome=state.outcome,
+                seconds=seconds,
+                statements=statements.count,
+                cache=response.headers.get("x-cache"),
+                refusals=state.refusals,
+            )
         await response(scope, receive, send)
 
     async def _respond(self, scope: Scope, receive: Receive, state: RequestState) -> Response:
@@ -134,7 +150,7 @@ class CatalogView(GraphQL[RequestContext, None]):
                 state.session = session
                 scope.setdefault("state", {})[_STATE] = state
                 request = Request(scope, receive)
-                query = self._cacheable(request, body, state.caller)
+                query = self._cacheable(request, body, state)
                 if query is None:
                     response = await self.run(request)
                 else:
@@ -142,11 +158,13 @@ class CatalogView(GraphQL[RequestContext, None]):
                 return _as_negotiated(response, state)
         except Refusal as refusal:
             state.outcome = f"refused:{refusal.code}"
+            state.refusals.add(refusal.code)
             return error_response(
                 refusal.status, refusal.code, refusal.message, refusal.headers, state.media_type
             )
         except HTTPException as error:
             state.outcome = "refused:BAD_REQUEST"
+            state.refusals.add("BAD_REQUEST")
             return error_response(
                 error.status_code, "BAD_REQUEST", error.reason, media_type=state.media_type
             )
@@ -166,7 +184,10 @@ class CatalogView(GraphQL[RequestContext, None]):
             "names neither",
         )
 
-    def _cacheable(self, request: Request, body: bytes, caller: Caller) -> CacheableQuery | None:
+    def _cacheable(
+        self, request: Request, body: bytes, state: RequestState
+    ) -> CacheableQuery | None:
+        caller = state.caller
         if self._store is None or caller == "invalid" or not self._tokens.may_read(caller):
             return None
         try:
@@ -183,7 +204,12 @@ class CatalogView(GraphQL[RequestContext, None]):
         except orjson.JSONDecodeError:
             return None
         access = "write" if self._tokens.may_write(caller) else "read"
-        return cacheable(payload, access)
+        query = cacheable(payload, access)
+        if query is not None:  # one query operation: a cache hit never reaches execute_single
+            state.operation, state.operation_type = _chosen_operation(
+                payload["query"], payload.get("operationName")
+            )
+        return query
 
     async def _run_cached(
         self, request: Request, query: CacheableQuery, session: AsyncSession, state: RequestState
@@ -256,7 +282,9 @@ class CatalogView(GraphQL[RequestContext, None]):
         request_data: Any,
     ) -> ExecutionResult:
         state: RequestState = request.scope["state"][_STATE]
-        state.operation = request_data.operation_name
+        state.operation, state.operation_type = _chosen_operation(
+            request_data.query, request_data.operation_name
+        )
         caller = state.caller
         if caller == "invalid":
             raise Refusal(401, "UNAUTHENTICATED", "The bearer token is not valid", _CHALLENGE)
@@ -329,9 +357,12 @@ class CatalogView(GraphQL[RequestContext, None]):
                 del response["data"]
         if result.errors:
             state.had_errors = True
-            response["errors"] = [
+            errors: list[Any] = [
                 with_code(self._public_error(e, state), code_for(e, result)) for e in result.errors
             ]
+            response["errors"] = errors
+            if is_request_error(result):  # refused before execution: count it by code
+                state.refusals.update(error["extensions"]["code"] for error in errors)
             if state.outcome == "ok":
                 state.outcome = "errors"
         if result.extensions:
@@ -412,17 +443,35 @@ def _check_operation_name(operation: dict[str, Any]) -> None:
         raise HTTPException(400, "The `operationName` must be a string or null")
 
 
-@lru_cache(maxsize=1024)
 def _operation_count(query: str | None) -> int:
     """How many operations a document defines (0 when it does not parse: the schema says
     why, with the location of the syntax error)."""
-    if not query:
-        return 0
+    return len(_operations(query))
+
+
+def _chosen_operation(query: str | None, name: str | None) -> tuple[str | None, str | None]:
+    """The name and type (query, mutation, subscription) of the operation a request chose:
+    the one named, or the document's only one; the type is None when there is no such one."""
+    operations = _operations(query)
+    if name is None:
+        return operations[0] if len(operations) == 1 else (None, None)
+    return name, next((kind for found, kind in operations if found == name), None)
+
+
+@lru_cache(maxsize=1024)
+def _operations(query: str | None) -> tuple[tuple[str | None, str], ...]:
+    """The operations a document defines, as (name, type); none when it does not parse."""
+    if not query or not isinstance(query, str):  # the schema refuses a non-string query
+        return ()
     try:
         document = parse(query, max_tokens=20_000)
     except GraphQLError:
-        return 0
-    return sum(isinstance(d, OperationDefinitionNode) for d in document.definitions)
+        return ()
+    return tuple(
+        (d.name.value if d.name else None, d.operation.value)
+        for d in document.definitions
+        if isinstance(d, OperationDefinitionNode)
+    )
 
 
 def _masked(error: GraphQLError, code: str, message: str, **extra: str) -> dict[str, Any]:

@@ -1,0 +1,193 @@
+"""Prometheus metrics: what the server counts per request, and the /metrics page.
+
+One `Metrics` object, built by create_app, owns every metric and its registry (never
+prometheus_client's global one). The view reports each finished request once, from the same
+values as its log line (`observe_request`). What is counted:
+
+- `catalog_requests_total{operation, type, outcome}`: requests by operation name, operation
+  type (query, mutation, none) and outcome (ok, errors, cache_hit, timeout, transient,
+  internal_error, refused:<CODE>). Operation names are chosen by clients, so only the first
+  `OPERATION_NAMES` distinct valid names a process sees are kept; later ones count as
+  `other`, and a request without a name as `anonymous`.
+- `catalog_request_duration_seconds{type}` and `catalog_request_sql_statements{type}`:
+  histograms of latency and of SQL statements per request.
+- `catalog_response_cache_total{result}`: response cache hits and misses.
+- `catalog_timeouts_total`: requests that ran past the time budget (or a statement past
+  statement_timeout).
+- `catalog_refusals_total{code}`: requests refused before execution, by `extensions.code`:
+  every limit (MAX_*_EXCEEDED, BODY_TOO_LARGE, MAX_BATCH_EXCEEDED, ...) and the transport
+  refusals (UNAUTHENTICATED, FORBIDDEN, METHOD_NOT_ALLOWED, BAD_REQUEST, ...).
+- `catalog_db_pool_in_use` and `catalog_db_pool_waiting`: connections checked out of the
+  pool, and callers waiting for one (or for a new connection to open).
+
+With several worker processes (`catalog serve --workers N`), prometheus_client's
+multiprocess mode keeps each process's values in files under PROMETHEUS_MULTIPROC_DIR (the
+CLI makes a fresh one per start), and /metrics sums them, whichever worker answers.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.exposition import choose_encoder
+from prometheus_client.multiprocess import MultiProcessCollector
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from server.auth import Tokens
+
+OPERATION_NAMES = 100  # distinct operation names kept as labels, per process
+_NAME = re.compile(r"[_A-Za-z][_0-9A-Za-z]{0,63}")  # a GraphQL name, at most 64 characters
+_LATENCY_BUCKETS = (0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+_STATEMENT_BUCKETS = (0, 1, 2, 3, 4, 5, 6, 8, 10, 15, 20, 30, 50, 100)
+
+
+class Metrics:
+    """The server's metrics. `multiprocess_dir` set: values are shared through files there."""
+
+    def __init__(self, multiprocess_dir: str = "") -> None:
+        self._multiprocess_dir = multiprocess_dir
+        self.registry = CollectorRegistry()
+        self._names: set[str] = set()
+        r = self.registry
+        self.requests = Counter(
+            "catalog_requests",
+            "GraphQL requests by operation name, operation type and outcome.",
+            ["operation", "type", "outcome"],
+            registry=r,
+        )
+        self.duration = Histogram(
+            "catalog_request_duration_seconds",
+            "Time from the request's arrival to its response, by operation type.",
+            ["type"],
+            buckets=_LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.statements = Histogram(
+            "catalog_request_sql_statements",
+            "SQL statements one request ran, by operation type.",
+            ["type"],
+            buckets=_STATEMENT_BUCKETS,
+            registry=r,
+        )
+        self.cache = Counter(
+            "catalog_response_cache",
+            "Response cache lookups by result (hit or miss).",
+            ["result"],
+            registry=r,
+        )
+        self.timeouts = Counter(
+            "catalog_timeouts", "Requests that ran past the time budget.", registry=r
+        )
+        self.refusals = Counter(
+            "catalog_refusals",
+            "Requests refused before execution, by extensions.code.",
+            ["code"],
+            registry=r,
+        )
+        self.pool_in_use = Gauge(
+            "catalog_db_pool_in_use",
+            "Database connections checked out of the pool.",
+            multiprocess_mode="livesum",
+            registry=r,
+        )
+        self.pool_waiting = Gauge(
+            "catalog_db_pool_waiting",
+            "Callers waiting for a database connection from the pool.",
+            multiprocess_mode="livesum",
+            registry=r,
+        )
+
+    def observe_request(
+        self,
+        *,
+        operation: str | None,
+        operation_type: str | None,
+        outcome: str,
+        seconds: float,
+        statements: int,
+        cache: str | None,
+        refusals: set[str],
+    ) -> None:
+        """Count one finished request (the view calls this once, next to its log line)."""
+        kind = operation_type or "none"
+        self.requests.labels(self._operation_label(operation), kind, outcome).inc()
+        self.duration.labels(kind).observe(seconds)
+        self.statements.labels(kind).observe(statements)
+        if cache is not None:
+            self.cache.labels(cache).inc()
+        if outcome == "timeout":
+            self.timeouts.inc()
+        for code in refusals:
+            self.refusals.labels(code).inc()
+
+    def _operation_label(self, name: object) -> str:
+        if name is None or name == "":
+            return "anonymous"
+        if not isinstance(name, str):  # a malformed request's operationName
+            return "other"
+        if name in self._names:
+            return name
+        if len(self._names) < OPERATION_NAMES and _NAME.fullmatch(name):
+            self._names.add(name)
+            return name
+        return "other"
+
+    def watch_pool(self, engine: AsyncEngine) -> None:
+        """Follow the engine's pool: connections in use (checkout and checkin events) and
+        callers inside the pool's public `connect()`, which is where they wait."""
+        pool = engine.sync_engine.pool
+        in_use = self.pool_in_use
+        waiting = self.pool_waiting
+        event.listen(pool, "checkout", lambda *_: in_use.inc())
+        event.listen(pool, "checkin", lambda *_: in_use.dec())
+        connect = pool.connect
+
+        def counted_connect() -> Any:
+            waiting.inc()
+            try:
+                return connect()
+            finally:
+                waiting.dec()
+
+        pool.connect = counted_connect  # type: ignore[method-assign]
+
+    def exposition(self, accept: str) -> tuple[bytes, str]:
+        """The metrics and their content type, in the format the scraper accepts (Prometheus'
+        text format, or OpenMetrics when asked): this process's, or all workers' summed."""
+        encode, content_type = choose_encoder(accept)
+        if not self._multiprocess_dir:
+            return encode(self.registry), content_type
+        registry = CollectorRegistry()
+        MultiProcessCollector(registry, path=self._multiprocess_dir)
+        return encode(registry), content_type
+
+
+def metrics_endpoint(metrics: Metrics, tokens: Tokens) -> Callable[[Request], Awaitable[Response]]:
+    """GET /metrics, readable by whoever may read the API (a read or write token when read
+    tokens are configured)."""
+
+    async def endpoint(request: Request) -> Response:
+        caller = tokens.caller(request.headers.get("authorization"))
+        if caller == "invalid" or not tokens.may_read(caller):
+            return JSONResponse(
+                {
+                    "errors": [
+                        {
+                            "message": "Metrics need a read token",
+                            "extensions": {"code": "UNAUTHENTICATED"},
+                        }
+                    ]
+                },
+                status_code=401,
+                headers={"WWW-Authenticate": 'Bearer realm="catalog"'},
+            )
+        body, content_type = metrics.exposition(request.headers.get("accept", ""))
+        return Response(body, headers={"content-type": content_type})
+
+    return endpoint
