@@ -112,7 +112,11 @@ async def lock_parent(session: AsyncSession, table: Table, row_id: int) -> bool:
 # SQLSTATEs of PostgreSQL failures that a retry of the same request can cure.
 _TRANSIENT_SQLSTATES = {"40001", "40P01", "55P03"}  # serialization, deadlock, lock timeout
 _CANCELED_SQLSTATE = "57014"  # statement timeout or cancel
+# The server is going away or not there yet: shutting down (57P01, 57P02), starting up
+# (57P03), and the connection exceptions of class 08.
+_UNAVAILABLE_SQLSTATES = {"57P01", "57P02", "57P03"}
 _SQLITE_BUSY_CODES = {5, 6}  # SQLITE_BUSY, SQLITE_LOCKED
+_SQLITE_UNREACHABLE_CODES = {10, 14}  # SQLITE_IOERR, SQLITE_CANTOPEN
 
 
 def _driver_error(error: BaseException) -> object:
@@ -140,3 +144,33 @@ def is_transient(error: BaseException) -> bool:
 def is_timeout(error: BaseException) -> bool:
     """The database cancelled a statement that ran past its time budget."""
     return _sqlstate(error) == _CANCELED_SQLSTATE
+
+
+def is_unavailable(error: BaseException) -> bool:
+    """The database could not be reached, or the connection died under the request.
+
+    Connection refused or reset (the driver raises the OS error as it is), the server
+    shutting down or starting up, a connection closed mid-request (SQLAlchemy invalidates
+    it): all end when the database is back, and the pool reconnects on its own.
+    """
+    for link in _chain(error):
+        if isinstance(link, OSError) or getattr(link, "connection_invalidated", False):
+            return True
+        state = getattr(link, "sqlstate", None)
+        if isinstance(state, str) and (state in _UNAVAILABLE_SQLSTATES or state[:2] == "08"):
+            return True
+        if getattr(link, "sqlite_errorcode", None) in _SQLITE_UNREACHABLE_CODES:
+            return True
+    return False
+
+
+def _chain(error: BaseException) -> list[BaseException]:
+    """The error, the driver's error it wraps, and their causes (each once)."""
+    seen: list[BaseException] = []
+    pending: list[object] = [error]
+    while pending:
+        link = pending.pop()
+        if isinstance(link, BaseException) and all(link is not s for s in seen):
+            seen.append(link)
+            pending.extend([getattr(link, "orig", None), link.__cause__])
+    return seen

@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from db.engine import create_engine, session_factory
+from db.engine import create_engine, session_factory, timeouts_within
 from db.migrate import current_revision, head_revision
 from db.statements import instrument
 from schema import build_schema
@@ -28,10 +28,12 @@ from server.view import CatalogView
 
 
 def create_app(settings: Settings) -> Starlette:
+    timeouts = timeouts_within(settings.request_timeout_ms)
     engine = create_engine(
         settings.database_url,
         pool_size=settings.db_pool_size,
-        statement_timeout_ms=settings.request_timeout_ms,
+        statement_timeout_ms=timeouts.statement_ms,
+        lock_timeout_ms=timeouts.lock_ms,
     )
     instrument(engine)
     schema = build_schema(

@@ -5,7 +5,7 @@ prometheus_client's global one). The view reports each finished request once, fr
 values as its log line (`observe_request`). What is counted:
 
 - `catalog_requests_total{operation, type, outcome}`: requests by operation name, operation
-  type (query, mutation, none) and outcome (ok, errors, cache_hit, timeout, transient,
+  type (query, mutation, none) and outcome (ok, errors, cache_hit, timeout, transient, unavailable,
   internal_error, refused:<CODE>). Operation names are chosen by clients, so only the first
   `OPERATION_NAMES` distinct valid names a process sees are kept; later ones count as
   `other`, and a request without a name as `anonymous`.

@@ -31,7 +31,7 @@ from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
 
 from db import data_version
-from db.dialects import is_timeout, is_transient
+from db.dialects import is_timeout, is_transient, is_unavailable
 from db.statements import record_statements
 from resolvers.context import Limits, RequestContext
 from server.auth import Caller, Tokens
@@ -44,6 +44,16 @@ from server.settings import Settings
 log = logging.getLogger("catalog.request")
 
 _STATE = "catalog"
+
+# Codes that say "not now": the request may well succeed when retried a little later. A
+# response carrying one is HTTP 503 with Retry-After (its body still holds any data).
+RETRY_LATER = {"REQUEST_TIMEOUT", "TRY_AGAIN", "SERVICE_UNAVAILABLE"}
+RETRY_AFTER_SECONDS = 1
+_OUTCOMES = {
+    "REQUEST_TIMEOUT": "timeout",
+    "TRY_AGAIN": "transient",
+    "SERVICE_UNAVAILABLE": "unavailable",
+}
 
 
 class Refusal(Exception):
@@ -72,6 +82,7 @@ class RequestState:
     media_type: str = JSON
     results: int = 0  # GraphQL results in the response (several for a batch)
     request_errors: int = 0  # of which failed before execution
+    retry_later: bool = False  # an error of RETRY_LATER: the answer is a 503
 
 
 class CatalogView(GraphQL[RequestContext, None]):
@@ -113,6 +124,10 @@ class CatalogView(GraphQL[RequestContext, None]):
                     f"The request ran past its time budget of {self._budget * 1000:.0f} ms",
                     media_type=state.media_type,
                 )
+        if state.retry_later and response.status_code == 200:
+            response.status_code = 503
+        if response.status_code == 503:
+            response.headers["retry-after"] = str(RETRY_AFTER_SECONDS)
         response.headers["x-request-id"] = state.request_id
         seconds = time.perf_counter() - started
         log.info(
@@ -168,6 +183,14 @@ class CatalogView(GraphQL[RequestContext, None]):
             return error_response(
                 error.status_code, "BAD_REQUEST", error.reason, media_type=state.media_type
             )
+        except Exception as error:
+            # A database failure outside GraphQL's execution (the cache's version read, the
+            # session's close) is answered like one inside it.
+            code, message = _database_failure(error)
+            if code is None:
+                raise
+            state.outcome = _OUTCOMES[code]
+            return error_response(503, code, message, media_type=state.media_type)
 
     def _media_type(self, request: Request) -> str:
         """The response's media type (server.media); 406 when the client accepts none of
@@ -374,12 +397,11 @@ class CatalogView(GraphQL[RequestContext, None]):
         original = error.original_error
         if original is None or isinstance(original, GraphQLError):
             return error.formatted  # type: ignore[return-value]
-        if is_timeout(original):
-            state.outcome = "timeout"
-            return _masked(error, "REQUEST_TIMEOUT", "A statement ran past the time budget")
-        if is_transient(original):
-            state.outcome = "transient"
-            return _masked(error, "TRY_AGAIN", "The database was busy; retry the request")
+        code, message = _database_failure(original)
+        if code is not None:
+            state.outcome = _OUTCOMES[code]
+            state.retry_later = True
+            return _masked(error, code, message)
         state.outcome = "internal_error"
         log.error(
             "unexpected error",
@@ -472,6 +494,17 @@ def _operations(query: str | None) -> tuple[tuple[str | None, str], ...]:
         for d in document.definitions
         if isinstance(d, OperationDefinitionNode)
     )
+
+
+def _database_failure(error: BaseException) -> tuple[str | None, str]:
+    """The RETRY_LATER code and message for a database failure; (None, "") for others."""
+    if is_unavailable(error):
+        return "SERVICE_UNAVAILABLE", "The database is unavailable; retry the request"
+    if is_timeout(error):
+        return "REQUEST_TIMEOUT", "A statement ran past the time budget"
+    if is_transient(error):
+        return "TRY_AGAIN", "The database was busy; retry the request"
+    return None, ""
 
 
 def _masked(error: GraphQLError, code: str, message: str, **extra: str) -> dict[str, Any]:

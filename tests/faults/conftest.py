@@ -1,0 +1,84 @@
+"""Fault tests: real PostgreSQL under real faults (held locks, concurrent deletes, restarts,
+kill -9, a crowd on a small pool). PostgreSQL only: these faults are PostgreSQL's.
+
+Every test bounds its own running time (asyncio.timeout or subprocess timeouts), with
+generous bounds: a loaded two-core machine must not make them flaky.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import create_async_engine as raw_engine
+
+from server.app import create_app
+from server.settings import Settings
+from tests.hardening.api import WRITE_TOKEN
+
+MakeClient = Callable[..., httpx.AsyncClient]
+
+
+@pytest.fixture(params=["postgres"])
+def backend(request: pytest.FixtureRequest) -> str:
+    """Fault tests run on PostgreSQL alone (CI requires it, so they never skip there)."""
+    return str(request.param)
+
+
+@pytest.fixture
+async def make_client(database_url: str) -> AsyncIterator[MakeClient]:
+    """Apps built from Settings (write token "w-token" plus the overrides), over httpx."""
+    clients: list[httpx.AsyncClient] = []
+    engines: list[AsyncEngine] = []
+
+    def make(**overrides: Any) -> httpx.AsyncClient:
+        defaults: dict[str, Any] = {"database_url": database_url, "write_tokens": (WRITE_TOKEN,)}
+        app = create_app(Settings(**{**defaults, **overrides}))
+        engines.append(app.state.engine)
+        client = httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app, raise_app_exceptions=False),
+            base_url="http://catalog.test",
+            timeout=60,
+        )
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        await client.aclose()
+    for engine in engines:
+        await engine.dispose()
+
+
+@pytest.fixture
+async def admin(database_url: str) -> AsyncIterator[AsyncEngine]:
+    """An engine of the test's own, beside the app's: to hold locks and watch backends."""
+    engine = raw_engine(database_url)
+    yield engine
+    await engine.dispose()
+
+
+async def backends_in_transaction(admin: AsyncEngine, *, besides: int | None = None) -> list[str]:
+    """States of the database's backends left idle in a transaction (none should be)."""
+    query = text(
+        "SELECT pid, state FROM pg_stat_activity"
+        " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        " AND state LIKE 'idle in transaction%'"
+    )
+    async with admin.connect() as connection:
+        rows = (await connection.execute(query)).all()
+    return [f"{pid}: {state}" for pid, state in rows if pid != besides]
+
+
+async def backends(admin: AsyncEngine) -> int:
+    """How many backends besides the caller's are connected to the database."""
+    query = text(
+        "SELECT count(*) FROM pg_stat_activity"
+        " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+    )
+    async with admin.connect() as connection:
+        return int((await connection.execute(query)).scalar_one())
