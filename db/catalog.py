@@ -85,7 +85,8 @@ class Catalog:
         """Rename a product (a None name changes nothing but still checks it exists)."""
         values: dict[str, Any] = {"name": products.c.name}  # no-op update still returns the row
         if name is not None:
-            values = {"name": names.product_name(name), "updated_at": utcnow()}
+            clean = names.product_name(name)
+            values = {"name": clean, "name_key": names.product_key(clean), "updated_at": utcnow()}
         _require_storable(product_id, "product")
         async with write_transaction(self._session):
             statement = (
@@ -191,8 +192,9 @@ class Catalog:
     def _filtered_products(self, query: S, where: ProductFilter | None) -> S:
         if where is None:
             return query
-        if where.name_contains:
-            query = query.where(products.c.name.icontains(where.name_contains, autoescape=True))
+        needle = names.fold(where.name_contains or "")
+        if needle:  # compared folded, by the one rule of db.names (never lower() in SQL)
+            query = query.where(products.c.name_key.contains(needle, autoescape=True))
         for field, ids in (
             ("any", where.any_tags),
             ("all", where.all_tags),
@@ -224,9 +226,9 @@ def _has_tag(tag_ids: Sequence[int]) -> ColumnElement[bool]:
 
 
 def _tag_name_filter(query: S, name_contains: str | None) -> S:
-    if not name_contains:
+    needle = names.fold(name_contains or "")
+    if not needle:
         return query
-    needle = names.tag_key(name_contains.strip())
     return query.where(tags.c.name_key.contains(needle, autoescape=True))
 
 

@@ -17,10 +17,11 @@ from sqlalchemy import (
     Table,
     func,
 )
+from sqlalchemy.engine.default import DefaultExecutionContext
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
-from db.names import PRODUCT_NAME_MAX, TAG_NAME_MAX
+from db.names import PRODUCT_KEY_MAX, PRODUCT_NAME_MAX, TAG_KEY_MAX, TAG_NAME_MAX, product_key
 
 NAMING = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -30,8 +31,9 @@ NAMING = {
 }
 
 # Keys sort bytewise on every database, so paging by name agrees between SQLite and PostgreSQL.
-TagKey = String(TAG_NAME_MAX * 4).with_variant(
-    String(TAG_NAME_MAX * 4, collation="C"), "postgresql"
+TagKey = String(TAG_KEY_MAX).with_variant(String(TAG_KEY_MAX, collation="C"), "postgresql")
+ProductKey = String(PRODUCT_KEY_MAX).with_variant(
+    String(PRODUCT_KEY_MAX, collation="C"), "postgresql"
 )
 
 
@@ -59,6 +61,11 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value
 
 
+def _product_key_of_inserted_name(context: DefaultExecutionContext) -> str:
+    # Every INSERT of a product gets its key from db.names, in Python, whoever writes it.
+    return product_key(context.get_current_parameters()["name"])
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
     # asyncpg returns aware datetimes itself; only SQLite needs them made aware.
@@ -71,6 +78,8 @@ class Product(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(PRODUCT_NAME_MAX))
+    # db.names.fold(name), what `nameContains` searches; set on insert, and by every rename.
+    name_key: Mapped[str] = mapped_column(ProductKey, default=_product_key_of_inserted_name)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=func.now())
 
@@ -85,7 +94,7 @@ class Tag(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(TAG_NAME_MAX))
-    # casefold(trimmed name): the unique key that makes "Sale" and "sale " one tag.
+    # db.names.fold(name): the unique key that makes "Sale", "sale " and "\ufeffSale" one tag.
     name_key: Mapped[str] = mapped_column(TagKey, unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=func.now())
 

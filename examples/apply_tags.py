@@ -216,8 +216,12 @@ def _error_message(error: urllib.error.HTTPError) -> str:
 
 
 def _clean(name: str) -> str:
-    """A name as the server stores it: trimmed and NFC-normalized."""
-    return unicodedata.normalize("NFC", name.strip())
+    """A name as the server stores it (the server's db/names.py, README "Names"): format
+    characters but joiners dropped, runs of spaces one space, trimmed, NFC-normalized.
+    """
+    kept = (c for c in name if c in "\u200c\u200d" or unicodedata.category(c) != "Cf")
+    spaced = "".join(" " if unicodedata.category(c) == "Zs" else c for c in kept)
+    return unicodedata.normalize("NFC", " ".join(filter(None, spaced.strip().split(" "))))
 
 
 def _listed(names: list[str]) -> str:

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from db.models import product_tags, products, tags
+from db.names import tag_key
 
 WRITE_TOKEN = "w-token"
 READ_TOKEN = "r-token"
@@ -126,7 +127,7 @@ class Stored:
         """The rules no request may break, whatever it sends.
 
         Every junction row has both ends; junction pairs are unique; every tag's name_key
-        is the casefold of its name, and no two tags share one.
+        is the fold of its name (db.names, the one rule), and no two tags share one.
         """
         rows = await self.snapshot()
         product_ids = {row[0] for row in rows["products"]}
@@ -137,7 +138,7 @@ class Stored:
         assert len(pairs) == len(set(pairs)), "duplicate junction rows"
         async with self._engine.connect() as connection:
             stored = (await connection.execute(select(tags.c.name, tags.c.name_key))).all()
-        wrong = [(name, key) for name, key in stored if key != name.casefold()]
-        assert wrong == [], f"name_key is not casefold(name): {wrong}"
+        wrong = [(name, key) for name, key in stored if key != tag_key(name)]
+        assert wrong == [], f"name_key is not tag_key(name): {wrong}"
         keys = [key for _name, key in stored]
         assert len(keys) == len(set(keys)), "two tags share a name_key"
