@@ -58,7 +58,10 @@ class Query:
         page = await queries.products(info.context, first, after, where)
         return ProductConnection(page=page, after=after, filter=where)
 
-    @strawberry.field(description="A tag by global id or by name (compared by key: case-insensitive, look-alikes folded).")
+    @strawberry.field(
+        description="A tag by global id or by name (compared by key: case-insensitive, "
+        "look-alikes folded)."
+    )
     async def tag(
         self, info: Info, id: strawberry.ID | None = None, name: str | None = None
     ) -> Tag | None:
