@@ -49,7 +49,12 @@ def page_info(
     )
 
 
-@strawberry.type
+@strawberry.type(
+    description=(
+        "A product of the catalog, with the tags linked to it; each link carries a "
+        "priority and the time it was added."
+    )
+)
 class Product(Node):
     database_id: int
     name: str
@@ -92,7 +97,12 @@ class Product(Node):
         )
 
 
-@strawberry.type
+@strawberry.type(
+    description=(
+        "A label for products. Names are unique regardless of case; each link to a "
+        "product carries a priority and the time it was added."
+    )
+)
 class Tag(Node):
     database_id: int
     name: str

@@ -19,6 +19,7 @@ from db.migrate import current_revision, head_revision
 from db.statements import instrument
 from schema import build_schema
 from schema.limits import RequestLimits
+from server import playground
 from server.auth import Tokens
 from server.cache import CacheHealth, namespace_for, open_store
 from server.errors import JsonErrors, http_error
@@ -119,6 +120,7 @@ def create_app(settings: Settings) -> Starlette:
                 metrics_endpoint(metrics, Tokens(settings.write_tokens, settings.read_tokens)),
                 methods=["GET"],
             ),
+            *([playground.ROUTE] if settings.graphiql else []),
         ],
         lifespan=lifespan,
         exception_handlers={HTTPException: http_error},

@@ -34,6 +34,7 @@ from db import data_version
 from db.dialects import is_timeout, is_transient, is_unavailable
 from db.statements import record_statements
 from resolvers.context import Limits, RequestContext
+from server import playground
 from server.auth import Caller, Tokens
 from server.cache import CacheableQuery, ResponseStore, cacheable
 from server.error_codes import code_for, is_request_error, with_code
@@ -284,6 +285,10 @@ class CatalogView(GraphQL[RequestContext, None]):
             return {"type": "http.request", "body": body, "more_body": False}
 
         return body, replay
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        """GraphiQL from the server's own files (server/playground.py), never a CDN."""
+        return playground.page_response()
 
     async def get_context(self, request: Any, response: Any) -> RequestContext:
         state: RequestState = request.scope["state"][_STATE]
