@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -129,7 +130,7 @@ async def asset(request: Request) -> Response:
     """One file of the page by its hashed URL; any other name is 404."""
     found = playground().assets.get(request.url.path)
     if found is None:
-        return Response("Not Found", status_code=404, media_type="text/plain")
+        raise HTTPException(404, "No such file of GraphiQL's page")
     if "gzip" in request.headers.get("accept-encoding", ""):
         return Response(
             _gzipped(found.url),
