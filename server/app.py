@@ -24,6 +24,7 @@ from server.auth import Tokens
 from server.cache import CacheHealth, namespace_for, open_store
 from server.errors import JsonErrors, http_error
 from server.metrics import Metrics, metrics_endpoint
+from server.persisted import open_documents
 from server.settings import Settings
 from server.view import CatalogView
 
@@ -53,7 +54,8 @@ def create_app(settings: Settings) -> Starlette:
     store = open_store(settings.response_cache, namespace)
     metrics = Metrics(settings.metrics_multiprocess_dir)
     metrics.watch_pool(engine)
-    view = CatalogView(schema, session_factory(engine), settings, store, metrics)
+    documents = open_documents(settings.trusted_documents, settings.response_cache, store)
+    view = CatalogView(schema, session_factory(engine), settings, documents, store, metrics)
 
     async def healthz(_request: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"})
@@ -94,6 +96,7 @@ def create_app(settings: Settings) -> Starlette:
         yield
         if store is not None:
             await store.close()
+        await documents.close()
         await engine.dispose()
 
     # JsonErrors stays first: outermost, it turns anything that escapes into a JSON 500.

@@ -10,11 +10,15 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
+
+from server.persisted import load_trusted_documents
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./catalog.db"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
@@ -156,6 +160,19 @@ def _header_names(env: Mapping[str, str], name: str, default: tuple[str, ...]) -
     return names
 
 
+def _trusted_documents(env: Mapping[str, str], name: str) -> Mapping[str, str] | None:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        return MappingProxyType(load_trusted_documents(Path(raw)))
+    except ValueError as error:
+        raise SettingsError(
+            f"{name}={_shown(raw)} {error}; use a JSON file mapping each document's SHA-256 "
+            "to its text (persisted-documents.json)"
+        ) from None
+
+
 def _max_first(env: Mapping[str, str], default: int) -> int:
     # At most 100: the API's promise to clients; an operator may lower it, never raise it.
     return _int(env, "CATALOG_MAX_FIRST", default, 1, 100)
@@ -200,6 +217,8 @@ class Settings:
     request_timeout_ms: int = 10_000
     response_cache: str = "off"  # off | memory | redis://...
     response_cache_namespace: str = ""  # Redis key prefix; "" derives one from the database
+    # When set (SHA-256 -> document), only these documents run: see server/persisted.py.
+    trusted_documents: Mapping[str, str] | None = field(default=None, repr=False)
     log_level: str = "INFO"
     startup_check: bool = True  # refuse to start when the database is unreachable or behind
     # Set by `catalog serve` (a fresh directory per start unless the environment has one):
@@ -233,6 +252,7 @@ class Settings:
             request_timeout_ms=_int(env, "CATALOG_REQUEST_TIMEOUT_MS", d.request_timeout_ms, 1),
             response_cache=_response_cache(env, "CATALOG_RESPONSE_CACHE", d.response_cache),
             response_cache_namespace=env.get("CATALOG_RESPONSE_CACHE_NAMESPACE", "").strip(),
+            trusted_documents=_trusted_documents(env, "CATALOG_TRUSTED_DOCUMENTS"),
             log_level=_choice(env, "CATALOG_LOG_LEVEL", d.log_level, LOG_LEVELS),
             startup_check=_bool(env, "CATALOG_STARTUP_CHECK", d.startup_check),
             metrics_multiprocess_dir=env.get("PROMETHEUS_MULTIPROC_DIR", "").strip(),

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
+from urllib.parse import urlencode
 
 import orjson
 from cross_web import HTTPException
@@ -40,6 +41,7 @@ from server.cache import CacheableQuery, ResponseStore, cacheable
 from server.error_codes import code_for, is_request_error, with_code
 from server.media import GRAPHQL_RESPONSE_JSON, JSON, negotiate, request_error_status
 from server.metrics import Metrics
+from server.persisted import DocumentRefused, Documents, Malformed
 from server.settings import Settings
 
 log = logging.getLogger("catalog.request")
@@ -94,11 +96,13 @@ class CatalogView(GraphQL[RequestContext, None]):
         schema: Any,
         sessions: async_sessionmaker[AsyncSession],
         settings: Settings,
+        documents: Documents,
         store: ResponseStore | None = None,
         metrics: Metrics | None = None,
     ) -> None:
         super().__init__(schema, graphql_ide="graphiql" if settings.graphiql else None)
         self._sessions = sessions
+        self._documents = documents
         self._store = store
         self._metrics = metrics
         self._tokens = Tokens(write=settings.write_tokens, read=settings.read_tokens)
@@ -159,19 +163,34 @@ class CatalogView(GraphQL[RequestContext, None]):
 
     async def _respond(self, scope: Scope, receive: Receive, state: RequestState) -> Response:
         try:
-            body, receive = await self._limited_body(scope, receive)
+            body = await self._limited_body(scope, receive)
             state.media_type = self._media_type(Request(scope))
             state.caller = self._tokens.caller(Request(scope).headers.get("authorization"))
+            payload = _payload(Request(scope), body)
+            expanded = await self._with_documents(payload)
+            if expanded is not payload:
+                scope, body = _rewritten(scope, expanded)
             async with self._sessions() as session:
                 state.session = session
                 scope.setdefault("state", {})[_STATE] = state
-                request = Request(scope, receive)
-                query = self._cacheable(request, body, state)
+                request = Request(scope, _replay(body))
+                query = self._cacheable(expanded, state)
                 if query is None:
                     response = await self.run(request)
                 else:
                     response = await self._run_cached(request, query, session, state)
                 return _as_negotiated(response, state)
+        except DocumentRefused as refused:
+            state.outcome = f"refused:{refused.code}"
+            state.refusals.add(refused.code)
+            status = 400 if isinstance(refused, Malformed) else None
+            return error_response(
+                status or request_error_status(state.media_type),
+                refused.code,
+                refused.message,
+                {"Cache-Control": "no-store"},  # a CDN must not keep a refusal of a GET
+                state.media_type,
+            )
         except Refusal as refusal:
             state.outcome = f"refused:{refusal.code}"
             state.refusals.add(refusal.code)
@@ -208,24 +227,26 @@ class CatalogView(GraphQL[RequestContext, None]):
             "names neither",
         )
 
-    def _cacheable(
-        self, request: Request, body: bytes, state: RequestState
-    ) -> CacheableQuery | None:
+    async def _with_documents(self, payload: Any) -> Any:
+        """The request's operations with the documents they name by hash filled in as
+        `query` (server.persisted; it also refuses what it must). The payload itself when
+        nothing changes, or when it is not one the view would accept."""
+        operations = payload if isinstance(payload, list) else [payload]
+        if not all(isinstance(operation, dict) for operation in operations):
+            return payload
+        expanded = []
+        for operation in operations:
+            document = await self._documents.document(operation)
+            if document is not None and document != operation.get("query"):
+                operation = {**operation, "query": document}
+            expanded.append(operation)
+        if all(a is b for a, b in zip(expanded, operations, strict=True)):
+            return payload
+        return expanded if isinstance(payload, list) else expanded[0]
+
+    def _cacheable(self, payload: Any, state: RequestState) -> CacheableQuery | None:
         caller = state.caller
         if self._store is None or caller == "invalid" or not self._tokens.may_read(caller):
-            return None
-        try:
-            if request.method == "POST":
-                payload = orjson.loads(body)
-            else:
-                params = request.query_params
-                variables = params.get("variables")
-                payload = {
-                    "query": params.get("query"),
-                    "operationName": params.get("operationName"),
-                    "variables": orjson.loads(variables) if variables else None,
-                }
-        except orjson.JSONDecodeError:
             return None
         access = "write" if self._tokens.may_write(caller) else "read"
         query = cacheable(payload, access)
@@ -251,8 +272,8 @@ class CatalogView(GraphQL[RequestContext, None]):
         response.headers["x-cache"] = "miss"
         return response
 
-    async def _limited_body(self, scope: Scope, receive: Receive) -> tuple[bytes, Receive]:
-        """Read the body up to the limit (413 beyond it) and hand it on to the view."""
+    async def _limited_body(self, scope: Scope, receive: Receive) -> bytes:
+        """Read the body up to the limit (413 beyond it); _replay hands it on to the view."""
         too_large = Refusal(
             413, "BODY_TOO_LARGE", f"The request body may be at most {self._max_body} bytes"
         )
@@ -274,17 +295,7 @@ class CatalogView(GraphQL[RequestContext, None]):
                 raise too_large
             chunks.append(chunk)
             more = message.get("more_body", False)
-        body = b"".join(chunks)
-        sent = False
-
-        async def replay() -> Message:
-            nonlocal sent
-            if sent:
-                return {"type": "http.disconnect"}
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-
-        return body, replay
+        return b"".join(chunks)
 
     async def render_graphql_ide(self, request: Request) -> Response:
         """GraphiQL from the server's own files (server/playground.py), never a CDN."""
@@ -463,6 +474,49 @@ class CatalogView(GraphQL[RequestContext, None]):
 
 _CHALLENGE = {"WWW-Authenticate": 'Bearer realm="catalog"'}
 _OFFERED = frozenset({OperationType.QUERY, OperationType.MUTATION})
+
+
+def _replay(body: bytes) -> Receive:
+    """A receive channel that hands the body, already read, to the view."""
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if sent:
+            return {"type": "http.disconnect"}
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return replay
+
+
+def _payload(request: Request, body: bytes) -> Any:
+    """The operation(s) of a request as JSON values, read once for the persisted documents
+    and the response cache; None when they do not parse (the view then says why)."""
+    try:
+        if request.method == "POST":
+            return orjson.loads(body) if body else None
+        params = request.query_params
+        payload: dict[str, Any] = {
+            "query": params.get("query"),
+            "operationName": params.get("operationName"),
+            "documentId": params.get("documentId"),
+        }
+        for name in ("variables", "extensions"):
+            raw = params.get(name)
+            payload[name] = orjson.loads(raw) if raw else None
+        return payload
+    except orjson.JSONDecodeError:
+        return None
+
+
+def _rewritten(scope: Scope, payload: Any) -> tuple[Scope, bytes]:
+    """The request as the view reads it, with each operation's `query` filled in."""
+    if scope.get("method") == "POST":
+        return scope, orjson.dumps(payload)
+    params = dict(Request(scope).query_params)
+    params["query"] = payload["query"]
+    return {**scope, "query_string": urlencode(params).encode()}, b""
 
 
 def _check_operation_name(operation: dict[str, Any]) -> None:
