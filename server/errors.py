@@ -4,11 +4,14 @@ The GraphQL view masks what fails inside an operation; this catches whatever esc
 route (a bug, a dependency that raised where nothing expected it) and answers 500 in the
 same GraphQL error shape, logging the traceback under the same request id. Without it
 Starlette would answer `Internal Server Error` in plain text and uvicorn would log the
-traceback outside the JSON log. Starlette's own HTTP errors (404, 405) get the shape too.
+traceback outside the JSON log. A request cancelled by a shutdown past its grace is a 503
+to retry, not uvicorn's plain-text 500. Starlette's own HTTP errors (404, 405) get the
+shape too.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 from collections.abc import Mapping
@@ -44,6 +47,19 @@ class JsonErrors:
 
         try:
             await self.app(scope, receive, tracked)
+        except asyncio.CancelledError:
+            # Only the server cancels a request: a shutdown whose grace ran out. The work is
+            # abandoned (a write rolls back whole), so the client may retry elsewhere.
+            if started:
+                raise
+            response = json_error(
+                503,
+                "SERVICE_UNAVAILABLE",
+                "The server shut down before the request finished; retry the request",
+                None,
+                {"Retry-After": "1"},
+            )
+            await response(scope, receive, send)
         except Exception as error:
             request_id = uuid.uuid4().hex[:16]
             log.error(

@@ -32,3 +32,17 @@ def configure(level: str) -> None:
     # at DEBUG; parameters carry users' values, which the logs never show.
     for name in ("sqlalchemy.engine", "aiosqlite", "asyncpg"):
         logging.getLogger(name).setLevel(logging.WARNING)
+    # Alembic reports its context at INFO each time /readyz reads the revision.
+    logging.getLogger("alembic.runtime.migration").setLevel(logging.WARNING)
+
+
+def uvicorn_log_config() -> dict[str, Any]:
+    """uvicorn's own lines (start, shutdown, errors) as JSON too, through its documented
+    `log_config` (a logging.dictConfig); the level is uvicorn's `log_level`."""
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"json": {"()": "server.logs.JsonFormatter"}},
+        "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "json"}},
+        "loggers": {"uvicorn": {"handlers": ["stderr"], "propagate": False}},
+    }

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import httpx
@@ -65,6 +66,19 @@ async def test_an_exception_after_the_response_started_ends_the_response_quietly
 
     assert [m["type"] for m in sent] == ["http.response.start"]  # no second response
     assert any(r.exc_info and r.exc_info[0] is Broken for r in caplog.records)
+
+
+async def test_a_request_cancelled_by_a_shutdown_is_a_json_503_to_retry() -> None:
+    async def cancelled(scope: Scope, receive: Receive, send: Send) -> None:
+        raise asyncio.CancelledError("Task cancelled, timeout graceful shutdown exceeded")
+
+    transport = httpx.ASGITransport(app=JsonErrors(cancelled))
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        response = await client.post("/graphql", json={"query": "{ products { totalCount } }"})
+
+    assert response.status_code == 503
+    assert response.headers["retry-after"] == "1"
+    assert response.json()["errors"][0]["extensions"]["code"] == "SERVICE_UNAVAILABLE"
 
 
 @pytest.fixture

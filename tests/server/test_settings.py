@@ -44,6 +44,8 @@ BAD = [
     ("CATALOG_RESPONSE_CACHE", "redis://cache/zero", ["not a Redis URL"]),
     ("CATALOG_LOG_LEVEL", "LOUD", ["DEBUG, INFO, WARNING, ERROR, CRITICAL"]),
     ("CATALOG_STARTUP_CHECK", "sometimes", ["true or false"]),
+    ("CATALOG_SHUTDOWN_GRACE_MS", "-1", ["at least 0"]),
+    ("CATALOG_SHUTDOWN_GRACE_MS", "15s", ["not a whole number"]),
 ]
 
 
@@ -81,6 +83,7 @@ def test_good_values_are_read() -> None:
             "CATALOG_RESPONSE_CACHE": "redis://cache:6380/2",
             "CATALOG_LOG_LEVEL": "warning",
             "CATALOG_STARTUP_CHECK": "false",
+            "CATALOG_SHUTDOWN_GRACE_MS": "0",
         }
     )
     assert settings.database_url == "postgresql+asyncpg://app:pw@db:5432/shop"
@@ -91,6 +94,7 @@ def test_good_values_are_read() -> None:
     assert settings.response_cache == "redis://cache:6380/2"
     assert settings.log_level == "WARNING"
     assert settings.startup_check is False
+    assert settings.shutdown_grace_ms == 0
 
 
 def test_no_variables_give_the_defaults() -> None:
