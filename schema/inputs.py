@@ -10,6 +10,19 @@ DRY_RUN = (
     "Run the write and answer what it would change, then roll it back: nothing is written. "
     "Tags it would create come back with ids that name nothing afterwards."
 )
+TAG_IDS = "Tags by global id, shorthand for `tags` without priorities; at most 100."
+TAG_NAMES = (
+    "Tags by name, shorthand for `tags` without priorities; at most 100. Names are cleaned "
+    "and compared by key (case-insensitive, look-alikes folded)."
+)
+NEW_TAG_NAMES = TAG_NAMES + " A name no tag has yet creates the tag."
+ALL_PRIORITY = (
+    "The priority of every link of this call that has none of its own (a 32-bit integer; "
+    "higher comes first in Product.tags). Given, it also updates links that exist; "
+    "without it, new links get 0 and existing ones keep theirs."
+)
+PRODUCT_ID = "The product's global id."
+TAG_ID = "The tag's global id."
 TAG_LINKS = (
     "Tags to link, each by id or by name with its own priority. A link that exists keeps "
     "its priority unless one is given here; a new one without a priority gets 0."
@@ -93,80 +106,106 @@ class TagFilter:
     name_contains: str | None = None
 
 
-@strawberry.input
+@strawberry.input(description="A new product.")
 class CreateProductInput:
-    name: str
-    tag_ids: list[strawberry.ID] | None = None
-    tag_names: list[str] | None = None
+    name: str = strawberry.field(
+        description="The name: cleaned (trimmed, spaces collapsed, invisible characters "
+        "dropped, NFC) and 1 to 200 characters long. Product names need not be unique."
+    )
+    tag_ids: list[strawberry.ID] | None = strawberry.field(default=None, description=TAG_IDS)
+    tag_names: list[str] | None = strawberry.field(default=None, description=NEW_TAG_NAMES)
     tags: list[TagLinkInput] | None = strawberry.field(default=None, description=TAG_LINKS)
 
 
-@strawberry.input
+@strawberry.input(description="A product to rename.")
 class UpdateProductInput:
-    id: strawberry.ID
-    name: str | None = None
+    id: strawberry.ID = strawberry.field(description=PRODUCT_ID)
+    name: str | None = strawberry.field(
+        default=None,
+        description="The new name, cleaned as on create (1 to 200 characters); null keeps it.",
+    )
 
 
-@strawberry.input
+@strawberry.input(description="An object to delete.")
 class DeleteInput:
-    id: strawberry.ID
+    id: strawberry.ID = strawberry.field(
+        description="The global id of the product (deleteProduct) or tag (deleteTag)."
+    )
 
 
-@strawberry.input
+@strawberry.input(description="A new tag.")
 class CreateTagInput:
-    name: str
+    name: str = strawberry.field(
+        description="The name: cleaned (trimmed, spaces collapsed, invisible characters "
+        "dropped, NFC), 1 to 64 characters, unique by key (case-insensitive, look-alikes "
+        "folded): CONFLICT when another tag has it."
+    )
 
 
-@strawberry.input
+@strawberry.input(description="A tag to rename.")
 class UpdateTagInput:
-    id: strawberry.ID
-    name: str | None = None
+    id: strawberry.ID = strawberry.field(description=TAG_ID)
+    name: str | None = strawberry.field(
+        default=None,
+        description="The new name, cleaned as on create; CONFLICT when another tag has it; "
+        "null keeps it. A new spelling of the tag's own name is allowed.",
+    )
 
 
-@strawberry.input
+@strawberry.input(
+    description="Tags to link to a product; ids, names and links together name at most 100."
+)
 class AddTagsInput:
-    product_id: strawberry.ID
-    tag_ids: list[strawberry.ID] | None = None
-    tag_names: list[str] | None = None
+    product_id: strawberry.ID = strawberry.field(description=PRODUCT_ID)
+    tag_ids: list[strawberry.ID] | None = strawberry.field(default=None, description=TAG_IDS)
+    tag_names: list[str] | None = strawberry.field(default=None, description=NEW_TAG_NAMES)
     tags: list[TagLinkInput] | None = strawberry.field(default=None, description=TAG_LINKS)
-    priority: int | None = None
+    priority: int | None = strawberry.field(default=None, description=ALL_PRIORITY)
     dry_run: bool = strawberry.field(default=False, description=DRY_RUN)
 
 
-@strawberry.input
+@strawberry.input(
+    description="The complete set of a product's tags (none given: remove them all); at "
+    "most 100. Links that stay keep their addedAt."
+)
 class SetTagsInput:
-    product_id: strawberry.ID
-    tag_ids: list[strawberry.ID] | None = None
-    tag_names: list[str] | None = None
+    product_id: strawberry.ID = strawberry.field(description=PRODUCT_ID)
+    tag_ids: list[strawberry.ID] | None = strawberry.field(default=None, description=TAG_IDS)
+    tag_names: list[str] | None = strawberry.field(default=None, description=NEW_TAG_NAMES)
     tags: list[TagLinkInput] | None = strawberry.field(default=None, description=TAG_LINKS)
     dry_run: bool = strawberry.field(default=False, description=DRY_RUN)
 
 
-@strawberry.input
+@strawberry.input(description="Tags to unlink from a product (the tags themselves stay).")
 class RemoveTagsInput:
-    product_id: strawberry.ID
-    tag_ids: list[strawberry.ID] | None = None
-    tag_names: list[str] | None = None
+    product_id: strawberry.ID = strawberry.field(description=PRODUCT_ID)
+    tag_ids: list[strawberry.ID] | None = strawberry.field(default=None, description=TAG_IDS)
+    tag_names: list[str] | None = strawberry.field(
+        default=None, description=TAG_NAMES + " Names no tag has are ignored."
+    )
     tags: list[TagLinkInput] | None = strawberry.field(
         default=None, description="Tags to unlink, by id or by name (priorities are ignored)."
     )
     dry_run: bool = strawberry.field(default=False, description=DRY_RUN)
 
 
+PRODUCT_IDS = "Products by global id, shorthand for `products` without priorities; at most 100."
 PRODUCT_LINKS = (
     "Products to link, each with its own priority. A link that exists keeps its priority "
     "unless one is given here; a new one without a priority gets 0."
 )
 
 
-@strawberry.input
+@strawberry.input(description="Products to link to a tag; at most 100 in all.")
 class AddProductsInput:
-    tag_id: strawberry.ID
-    product_ids: list[strawberry.ID] | None = None
+    tag_id: strawberry.ID = strawberry.field(description=TAG_ID)
+    product_ids: list[strawberry.ID] | None = strawberry.field(
+        default=None, description=PRODUCT_IDS
+    )
     products: list[ProductLinkInput] | None = strawberry.field(
         default=None, description=PRODUCT_LINKS
     )
-    priority: int | None = None
+    priority: int | None = strawberry.field(default=None, description=ALL_PRIORITY)
     dry_run: bool = strawberry.field(default=False, description=DRY_RUN)
 
 
@@ -182,10 +221,12 @@ class SetProductsInput:
     dry_run: bool = strawberry.field(default=False, description=DRY_RUN)
 
 
-@strawberry.input
+@strawberry.input(description="Products to unlink from a tag (the products stay).")
 class RemoveProductsInput:
-    tag_id: strawberry.ID
-    product_ids: list[strawberry.ID] | None = None
+    tag_id: strawberry.ID = strawberry.field(description=TAG_ID)
+    product_ids: list[strawberry.ID] | None = strawberry.field(
+        default=None, description=PRODUCT_IDS
+    )
     products: list[ProductLinkInput] | None = strawberry.field(
         default=None, description="Products to unlink (priorities are ignored)."
     )

@@ -11,19 +11,41 @@ from resolvers.mutations import LinkChange, present
 from schema.types import Info, Product, Tag
 
 
-@strawberry.enum
+@strawberry.enum(description="What kind of mistake a UserError is.")
 class UserErrorCode(Enum):
-    NOT_FOUND = "NOT_FOUND"
-    INVALID = "INVALID"
-    TOO_MANY = "TOO_MANY"
-    CONFLICT = "CONFLICT"
+    NOT_FOUND = strawberry.enum_value(
+        "NOT_FOUND",
+        description="An id is well-formed but names no object (deleted, or never existed); "
+        "the message lists every missing id.",
+    )
+    INVALID = strawberry.enum_value(
+        "INVALID",
+        description="A value is malformed: an id that is not a global id or is of another "
+        "type; a name that is empty, too long (products 200, tags 64 characters), or holds "
+        "control characters or nothing visible; a priority outside 32 bits; a tag given by "
+        "both id and name, or the same link twice with two priorities.",
+    )
+    TOO_MANY = strawberry.enum_value(
+        "TOO_MANY",
+        description="More than 100 tag (or product) references in one call, counting ids "
+        "and names together. (One list of more than 100 is refused earlier, as the request "
+        "error MAX_ITEMS_EXCEEDED.)",
+    )
+    CONFLICT = strawberry.enum_value(
+        "CONFLICT",
+        description="createTag or updateTag with a name another tag already has: names are "
+        "compared by key (case-insensitive, look-alikes folded).",
+    )
 
 
 @strawberry.type(description="A mistake in the input; a payload that has one changed nothing.")
 class UserError:
-    field: list[str] | None
-    message: str
-    code: UserErrorCode
+    field: list[str] | None = strawberry.field(
+        description='The path to the input value at fault, from the argument: ["input", '
+        '"tagIds", "2"] is the third of input.tagIds. Null when no one field is at fault.'
+    )
+    message: str = strawberry.field(description="What is wrong, for a person to read.")
+    code: UserErrorCode = strawberry.field(description="What kind of mistake, for code to act on.")
 
     @classmethod
     def of(cls, problem: Problem) -> UserError:
@@ -36,40 +58,52 @@ def user_errors(problems: tuple[Problem, ...]) -> list[UserError]:
     return [UserError.of(p) for p in problems]
 
 
-@strawberry.type
+USER_ERRORS = "Mistakes in the input; when there are any, nothing was written."
+
+
+@strawberry.type(description="The answer of createProduct and updateProduct.")
 class ProductPayload:
-    product: Product | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+    product: Product | None = strawberry.field(
+        default=None, description="The product as stored; null when there are userErrors."
+    )
+    user_errors: list[UserError] = strawberry.field(default_factory=list, description=USER_ERRORS)
 
 
-@strawberry.type
+@strawberry.type(description="The answer of createTag and updateTag.")
 class TagPayload:
-    tag: Tag | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+    tag: Tag | None = strawberry.field(
+        default=None, description="The tag as stored; null when there are userErrors."
+    )
+    user_errors: list[UserError] = strawberry.field(default_factory=list, description=USER_ERRORS)
 
 
-@strawberry.type
+@strawberry.type(description="The answer of deleteProduct and deleteTag.")
 class DeletePayload:
-    deleted_id: strawberry.ID | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+    deleted_id: strawberry.ID | None = strawberry.field(
+        default=None, description="The global id of the deleted object; null on userErrors."
+    )
+    user_errors: list[UserError] = strawberry.field(default_factory=list, description=USER_ERRORS)
 
 
 # The link payloads hold ids and load what the client selects, after the write committed.
 
 
-@strawberry.type
+@strawberry.type(
+    description="The answer of addTags, setTags and removeTags: what changed, read after the "
+    "write (or, in a dry run, what would change)."
+)
 class ProductTagsPayload:
     change: strawberry.Private[LinkChange | None]
     errors: strawberry.Private[list[UserError]]
 
-    @strawberry.field
+    @strawberry.field(description="The product; null when there are userErrors.")
     async def product(self, info: Info) -> Product | None:
         if self.change is None:
             return None
         record = await info.context.loaders.product.load(self.change.parent_id)
         return None if record is None else Product.of(record)
 
-    @strawberry.field
+    @strawberry.field(description="Tags newly linked to the product.")
     async def added(self, info: Info) -> list[Tag]:
         return await _tags(info, self.change.added if self.change else ())
 
@@ -77,28 +111,31 @@ class ProductTagsPayload:
     async def updated(self, info: Info) -> list[Tag]:
         return await _tags(info, self.change.updated if self.change else ())
 
-    @strawberry.field
+    @strawberry.field(description="Tags unlinked from the product (never deleted).")
     async def removed(self, info: Info) -> list[Tag]:
         return await _tags(info, self.change.removed if self.change else ())
 
-    @strawberry.field
+    @strawberry.field(description=USER_ERRORS)
     def user_errors(self) -> list[UserError]:
         return self.errors
 
 
-@strawberry.type
+@strawberry.type(
+    description="The answer of addProducts, setProducts and removeProducts: what changed, "
+    "read after the write (or, in a dry run, what would change)."
+)
 class TagProductsPayload:
     change: strawberry.Private[LinkChange | None]
     errors: strawberry.Private[list[UserError]]
 
-    @strawberry.field
+    @strawberry.field(description="The tag; null when there are userErrors.")
     async def tag(self, info: Info) -> Tag | None:
         if self.change is None:
             return None
         record = await info.context.loaders.tag.load(self.change.parent_id)
         return None if record is None else Tag.of(record)
 
-    @strawberry.field
+    @strawberry.field(description="Products newly linked to the tag.")
     async def added(self, info: Info) -> list[Product]:
         return await _products(info, self.change.added if self.change else ())
 
@@ -106,11 +143,11 @@ class TagProductsPayload:
     async def updated(self, info: Info) -> list[Product]:
         return await _products(info, self.change.updated if self.change else ())
 
-    @strawberry.field
+    @strawberry.field(description="Products unlinked from the tag (never deleted).")
     async def removed(self, info: Info) -> list[Product]:
         return await _products(info, self.change.removed if self.change else ())
 
-    @strawberry.field
+    @strawberry.field(description=USER_ERRORS)
     def user_errors(self) -> list[UserError]:
         return self.errors
 
