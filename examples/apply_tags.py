@@ -1,58 +1,54 @@
 #!/usr/bin/env python3
-"""Give products exactly the tags a CSV file lists, through the catalog's GraphQL API.
+"""Apply the product tags a CSV file lists, through the catalog's GraphQL API (applyTags).
 
     python examples/apply_tags.py examples/catalog.csv \\
-        --url http://127.0.0.1:8000/graphql --token "$CATALOG_TOKEN"
+        --url http://127.0.0.1:8000/graphql --token "$CATALOG_TOKEN" [--mode set|add|remove]
+        [--dry-run] [--batch-size 1000]
 
-The CSV has a header row and two columns: `product` (the product's exact name) and `tags`
-(tag names separated by semicolons; an empty cell removes every tag). For each row the
-script looks the product up by name, creates it when no product has that name, and then
-makes its tags exactly the listed ones with `setTags` (missing tags are created; tags not
-listed are unlinked, never deleted). Running it twice changes nothing the second time.
+The CSV has a header row naming the columns `product` (a product's exact name, or its
+global id) and `tags` (tag names separated by semicolons, each with an optional priority
+after a colon: `Sale:5; New Arrival`). Rows go to the server 1,000 at a time in one
+`applyTags` request each; each request is one transaction. See examples/README.md.
 
-It needs only the standard library. It exits with 1 when any row was refused (userErrors,
-GraphQL errors, or a name that several products share) and goes on with the other rows;
-it stops at once when the server itself refuses (a wrong token, an unreachable URL).
+Standard library only. Exit status: 0 every row applied; 1 some rows refused (the others
+applied); 2 the input cannot be used (missing file, bad header, bad arguments); 3 the
+server refused the token or could not be reached.
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
 import csv
 import json
 import os
+import re
 import sys
+import time
 import unicodedata
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 TAG_SEPARATOR = ";"
+MAX_BATCH = 1000  # the server's limit of items per applyTags request
+MAX_TAGS = 100  # the server's limit of tags per item
+PRIORITY = re.compile(r"^(?P<name>.*?)\s*:\s*(?P<priority>[+-]?\d+)$")
+INT32 = range(-(2**31), 2**31)
+EXIT_OK, EXIT_ROWS_FAILED, EXIT_BAD_INPUT, EXIT_SERVER = 0, 1, 2, 3
 
-FIND = """
-query ($name: String!, $after: String) {
-  products(first: 100, after: $after, filter: {nameContains: $name}) {
-    nodes { id name }
-    pageInfo { hasNextPage endCursor }
-  }
+PRODUCTS = """
+query ($after: String) {
+  products(first: 100, after: $after) { nodes { id name } pageInfo { hasNextPage endCursor } }
 }
 """
 
-CREATE = """
-mutation ($name: String!, $tags: [String!]!) {
-  createProduct(input: {name: $name, tagNames: $tags}) {
-    product { id tags(first: 100) { nodes { name } } }
-    userErrors { field message code }
-  }
-}
-"""
-
-SET_TAGS = """
-mutation ($id: ID!, $tags: [String!]!) {
-  setTags(input: {productId: $id, tagNames: $tags}) {
-    added { name }
-    removed { name }
+APPLY_TAGS = """
+mutation ($input: ApplyTagsInput!) {
+  applyTags(input: $input) {
+    results { added { name } updated { name } removed { name } }
     userErrors { field message code }
   }
 }
@@ -63,29 +59,43 @@ class ServerRefused(Exception):
     """The server refused the request as a whole (HTTP error, unreachable): stop."""
 
 
-class RowFailed(Exception):
-    """This row could not be applied; the others may still be."""
+class BadInput(Exception):
+    """The CSV file cannot be used at all."""
 
 
 @dataclass
 class Row:
     line: int
-    product: str
-    tags: list[str]
+    product: str  # as written: a name or a global id
+    tags: list[dict[str, Any]]
+    product_id: str | None = None
+    create: bool = False  # no product has this name yet
 
 
 @dataclass
 class Summary:
+    rows: int = 0
     created: int = 0
     changed: int = 0
     unchanged: int = 0
-    failed: list[str] = field(default_factory=list)
+    failed: int = 0
+    started: float = field(default_factory=time.monotonic)
+
+    def line(self, dry_run: bool) -> str:
+        seconds = time.monotonic() - self.started
+        verb = "would be " if dry_run else ""
+        return (
+            f"{self.rows} rows: {self.created} {verb}created, {self.changed} {verb}changed, "
+            f"{self.unchanged} unchanged, {self.failed} failed "
+            f"in {seconds:.1f} s ({self.rows / seconds if seconds else 0:,.0f} rows/s)"
+            + (" (dry run: nothing written)" if dry_run else "")
+        )
 
 
 class Client:
     """Posts GraphQL operations with an ordinary HTTP request."""
 
-    def __init__(self, url: str, token: str | None, timeout: float = 30.0) -> None:
+    def __init__(self, url: str, token: str | None, timeout: float = 60.0) -> None:
         self.url = url
         self.headers = {"Content-Type": "application/json", "Accept": "application/json"}
         if token:
@@ -93,7 +103,7 @@ class Client:
         self.timeout = timeout
 
     def run(self, query: str, **variables: Any) -> dict[str, Any]:
-        """The operation's `data`; RowFailed on GraphQL errors, ServerRefused on HTTP ones."""
+        """The operation's `data`; ServerRefused on HTTP errors and GraphQL errors."""
         body = json.dumps({"query": query, "variables": variables}).encode()
         request = urllib.request.Request(self.url, data=body, headers=self.headers)
         try:
@@ -101,72 +111,242 @@ class Client:
                 result = json.load(response)
         except urllib.error.HTTPError as error:
             raise ServerRefused(f"HTTP {error.code}: {_error_message(error)}") from error
-        except (urllib.error.URLError, TimeoutError) as error:
-            raise ServerRefused(f"cannot reach {self.url}: {error}") from error
+        except (urllib.error.URLError, TimeoutError, ConnectionError) as error:
+            reason = getattr(error, "reason", error)
+            raise ServerRefused(f"cannot reach {self.url}: {reason}") from error
         if result.get("errors"):
-            raise RowFailed("; ".join(_describe(e) for e in result["errors"]))
+            raise ServerRefused("; ".join(_describe(e) for e in result["errors"]))
         data: dict[str, Any] = result["data"]
         return data
 
 
-def read_rows(path: str) -> list[Row]:
-    """The CSV's rows; product names trimmed, tag names split, trimmed and blanks dropped."""
-    with open(path, newline="", encoding="utf-8-sig") as file:
+# -- reading the CSV --------------------------------------------------------------------------
+
+
+def read_rows(path: str) -> tuple[list[Row], list[str]]:
+    """The CSV's rows, and one error line per row that cannot be sent (with its line)."""
+    try:
+        file = open(path, newline="", encoding="utf-8-sig")  # noqa: SIM115
+    except OSError as error:
+        raise BadInput(f"cannot read {path}: {error.strerror or error}") from error
+    rows: list[Row] = []
+    errors: list[str] = []
+    seen: dict[str, int] = {}
+    with file:
         reader = csv.DictReader(file)
-        if reader.fieldnames is None or not {"product", "tags"} <= set(reader.fieldnames):
-            raise SystemExit(f"{path}: the header row must name the columns `product,tags`")
-        return [
-            Row(
-                line=reader.line_num,
-                product=record["product"] or "",
-                tags=[t.strip() for t in (record["tags"] or "").split(TAG_SEPARATOR) if t.strip()],
-            )
-            for record in reader
-        ]
+        try:
+            header = reader.fieldnames
+        except (UnicodeDecodeError, csv.Error) as error:
+            raise BadInput(f"{path}: line 1: {error}") from error
+        if header is None or not {"product", "tags"} <= {h.strip() for h in header}:
+            raise BadInput(f"{path}: line 1: the header must name the columns product,tags")
+        reader.fieldnames = [h.strip() for h in header]
+        try:
+            for record in reader:
+                line = reader.line_num
+                try:
+                    row = _row(line, record)
+                except ValueError as error:
+                    errors.append(f"{path}: line {line}: {error}")
+                    continue
+                if (earlier := seen.setdefault(row.product, line)) != line:
+                    errors.append(
+                        f"{path}: line {line}: {row.product!r} is already on line {earlier}"
+                    )
+                    continue
+                rows.append(row)
+        except (UnicodeDecodeError, csv.Error) as error:
+            raise BadInput(f"{path}: line {reader.line_num}: {error}") from error
+    return rows, errors
 
 
-def find_product(client: Client, name: str) -> str | None:
-    """The id of the one product with exactly this name; None when there is none."""
-    wanted = _clean(name)
-    matches: list[str] = []
+def _row(line: int, record: dict[str, str | None]) -> Row:
+    product = _clean(record.get("product") or "")
+    if not product:
+        raise ValueError("the product is empty")
+    tags = [_tag(token) for token in (record.get("tags") or "").split(TAG_SEPARATOR)]
+    links = [t for t in tags if t is not None]
+    if len(links) > MAX_TAGS:
+        raise ValueError(f"{len(links)} tags; at most {MAX_TAGS} per product")
+    return Row(line, product, links)
+
+
+def _tag(token: str) -> dict[str, Any] | None:
+    """`Name` or `Name:priority` as a TagLinkInput; None for a blank token."""
+    token = token.strip()
+    if not token:
+        return None
+    match = PRIORITY.match(token)
+    if match is None:
+        return {"name": token}
+    priority = int(match["priority"])
+    if priority not in INT32:
+        raise ValueError(f"the priority of {token!r} does not fit in a 32-bit integer")
+    if not match["name"]:
+        raise ValueError(f"{token!r} has a priority but no tag name")
+    return {"name": match["name"], "priority": priority}
+
+
+# -- finding the products -----------------------------------------------------------------------
+
+
+def find_products(client: Client, rows: list[Row]) -> list[str]:
+    """Give each row its product id; errors for names that several products share.
+
+    A global id is used as it is. Names are looked up by reading the catalog once, 100
+    products per request (so for very large catalogs, prefer ids in the CSV).
+    """
+    by_name = [row for row in rows if not _looks_like_id(row.product)]
+    for row in rows:
+        if _looks_like_id(row.product):
+            row.product_id = row.product
+    if not by_name:
+        return []
+    ids: dict[str, list[str]] = {}
     after = None
     while True:
-        page = client.run(FIND, name=wanted, after=after)["products"]
-        matches += [p["id"] for p in page["nodes"] if p["name"] == wanted]
+        page = client.run(PRODUCTS, after=after)["products"]
+        for product in page["nodes"]:
+            ids.setdefault(product["name"], []).append(product["id"])
         if not page["pageInfo"]["hasNextPage"]:
             break
         after = page["pageInfo"]["endCursor"]
-    if len(matches) > 1:
-        raise RowFailed(f"{len(matches)} products are named {wanted!r}; tag them by id instead")
-    return matches[0] if matches else None
+    errors = []
+    for row in by_name:
+        found = ids.get(row.product, [])
+        if len(found) > 1:
+            errors.append(
+                f"line {row.line}: {len(found)} products are named {row.product!r}; "
+                "give its id instead"
+            )
+        elif found:
+            row.product_id = found[0]
+        else:
+            row.create = True
+    return errors
 
 
-def apply_row(client: Client, row: Row, summary: Summary) -> str:
-    """Apply one row; returns a line saying what changed."""
-    if not _clean(row.product):
-        raise RowFailed("the product name is empty")
-    product_id = find_product(client, row.product)
-    if product_id is None:
-        # One mutation, one transaction: the product and its tags, or nothing at all.
-        payload = client.run(CREATE, name=row.product, tags=row.tags)["createProduct"]
-        _check(payload)
-        summary.created += 1
-        names = [t["name"] for t in payload["product"]["tags"]["nodes"]]
-        return f"created with {_listed(names)}"
-    payload = client.run(SET_TAGS, id=product_id, tags=row.tags)["setTags"]
-    _check(payload)
-    added = [t["name"] for t in payload["added"]]
-    removed = [t["name"] for t in payload["removed"]]
-    if not added and not removed:
+def create_products(
+    client: Client, rows: list[Row], summary: Summary
+) -> tuple[list[str], list[str]]:
+    """Create the products no product's name matched, each with its tags in one transaction
+    (an invalid tag creates nothing), 25 to a request; (what was done, refused rows)."""
+    done: list[str] = []
+    failed: list[str] = []
+    missing = [row for row in rows if row.create]
+    for start in range(0, len(missing), 25):
+        chunk = missing[start : start + 25]
+        fields = " ".join(
+            f"p{n}: createProduct(input: {{name: $name{n}, tags: $tags{n}}}) "
+            "{ product { id } userErrors { field message code } }"
+            for n in range(len(chunk))
+        )
+        arguments = ", ".join(
+            f"$name{n}: String!, $tags{n}: [TagLinkInput!]!" for n in range(len(chunk))
+        )
+        variables: dict[str, Any] = {}
+        for n, row in enumerate(chunk):
+            variables |= {f"name{n}": row.product, f"tags{n}": row.tags}
+        data = client.run(f"mutation ({arguments}) {{ {fields} }}", **variables)
+        for n, row in enumerate(chunk):
+            payload = data[f"p{n}"]
+            if payload["userErrors"]:
+                why = "; ".join(_describe(e) for e in payload["userErrors"])
+                failed.append(f"line {row.line}: {row.product!r}: {why}")
+                continue
+            summary.created += 1
+            tags = ", ".join(f"+{t['name']}" for t in row.tags) or "no tags"
+            done.append(f"line {row.line}: {row.product!r}: created, {tags}")
+    return done, failed
+
+
+# -- applying -----------------------------------------------------------------------------------
+
+
+def apply_batch(
+    client: Client, rows: list[Row], mode: str, dry_run: bool, summary: Summary
+) -> tuple[list[str], list[str]]:
+    """Apply one batch; (a line per row saying what changed, a line per refused row).
+
+    A batch is one transaction: when the server refuses some rows, the batch is sent
+    again without them, so the other rows are still applied.
+    """
+    failed: list[str] = []
+    while rows:
+        items = [{"productId": row.product_id, "tags": row.tags} for row in rows]
+        payload = client.run(
+            APPLY_TAGS, input={"items": items, "mode": mode.upper(), "dryRun": dry_run}
+        )["applyTags"]
+        refused = _refused_rows(payload["userErrors"], rows)
+        if not refused:
+            return [
+                _outcome(row, r, summary) for row, r in zip(rows, payload["results"], strict=True)
+            ], failed
+        failed += [f"line {rows[i].line}: {rows[i].product!r}: {why}" for i, why in refused.items()]
+        rows = [row for i, row in enumerate(rows) if i not in refused]
+    return [], failed
+
+
+def _refused_rows(errors: list[dict[str, Any]], rows: list[Row]) -> dict[int, str]:
+    refused: dict[int, str] = {}
+    for error in errors:
+        path = error.get("field") or []
+        if len(path) >= 3 and path[1] == "items" and path[2].isdigit():
+            refused.setdefault(int(path[2]), _describe(error))
+        else:  # not about one item: nothing in this batch can be applied
+            return dict.fromkeys(range(len(rows)), _describe(error))
+    return refused
+
+
+def _outcome(row: Row, result: dict[str, Any], summary: Summary) -> str:
+    changes = [
+        *(f"+{t['name']}" for t in result["added"]),
+        *(f"~{t['name']}" for t in result["updated"]),
+        *(f"-{t['name']}" for t in result["removed"]),
+    ]
+    if changes:
+        summary.changed += 1
+    else:
         summary.unchanged += 1
-        return "unchanged"
-    summary.changed += 1
-    return ", ".join([*(f"+{name}" for name in added), *(f"-{name}" for name in removed)])
+    return f"line {row.line}: {row.product!r}: {', '.join(changes) or 'unchanged'}"
+
+
+def batches(rows: list[Row], size: int) -> Iterator[list[Row]]:
+    for start in range(0, len(rows), size):
+        yield rows[start : start + size]
+
+
+class Progress:
+    """A progress bar with rows per second on stderr, when stderr is a terminal."""
+
+    def __init__(self, total: int) -> None:
+        self.total = total
+        self.done = 0
+        self.started = time.monotonic()
+        self.shown = sys.stderr.isatty()
+
+    def advance(self, rows: int) -> None:
+        self.done += rows
+        if not self.shown:
+            return
+        seconds = time.monotonic() - self.started
+        width = 30
+        filled = width * self.done // max(self.total, 1)
+        rate = self.done / seconds if seconds else 0
+        sys.stderr.write(
+            f"\r[{'#' * filled}{'.' * (width - filled)}] {self.done}/{self.total} rows"
+            f"  {rate:,.0f} rows/s"
+        )
+        sys.stderr.flush()
+
+    def close(self) -> None:
+        if self.shown:
+            sys.stderr.write("\n")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        description="Give products exactly the tags a CSV file lists (see examples/README.md)."
+        description="Apply the product tags a CSV file lists (see examples/README.md)."
     )
     parser.add_argument("csv", help="CSV file with the columns product,tags")
     parser.add_argument("--url", default="http://127.0.0.1:8000/graphql", help="GraphQL endpoint")
@@ -175,31 +355,92 @@ def main(argv: list[str] | None = None) -> int:
         default=os.environ.get("CATALOG_TOKEN"),
         help="write token, sent as Authorization: Bearer (default: $CATALOG_TOKEN)",
     )
-    args = parser.parse_args(argv)
-
-    client = Client(args.url, args.token)
-    summary = Summary()
-    for row in read_rows(args.csv):
-        label = f"line {row.line}: {row.product!r}"
-        try:
-            print(f"{label}: {apply_row(client, row, summary)}")
-        except RowFailed as error:
-            summary.failed.append(label)
-            print(f"{label}: FAILED: {error}", file=sys.stderr)
-        except ServerRefused as error:
-            print(f"apply_tags: {error}", file=sys.stderr)
-            return 1
-    print(
-        f"{summary.created} created, {summary.changed} changed, "
-        f"{summary.unchanged} unchanged, {len(summary.failed)} failed"
+    parser.add_argument(
+        "--mode",
+        choices=["set", "add", "remove"],
+        default="set",
+        help="set: exactly these tags (default); add: link them; remove: unlink them",
     )
-    return 1 if summary.failed else 0
+    parser.add_argument(
+        "--dry-run", action="store_true", help="print what would change and write nothing"
+    )
+    parser.add_argument(
+        "--batch-size",
+        type=int,
+        default=MAX_BATCH,
+        help=f"rows per request, 1 to {MAX_BATCH} (default {MAX_BATCH})",
+    )
+    parser.add_argument("--quiet", action="store_true", help="print only errors and the summary")
+    args = parser.parse_args(argv)
+    if not 1 <= args.batch_size <= MAX_BATCH:
+        parser.error(f"--batch-size must be between 1 and {MAX_BATCH}")
+
+    summary = Summary()
+    try:
+        rows, row_errors = read_rows(args.csv)
+    except BadInput as error:
+        print(f"apply_tags: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    for line in row_errors:
+        print(f"apply_tags: {line}", file=sys.stderr)
+    summary.rows = len(rows) + len(row_errors)
+    summary.failed = len(row_errors)
+    client = Client(args.url, args.token)
+    show = args.dry_run or not args.quiet
+    progress = Progress(len(rows))
+    try:
+        for line in find_products(client, rows):
+            print(f"apply_tags: {args.csv}: {line}", file=sys.stderr)
+            summary.failed += 1
+        rows = [row for row in rows if row.product_id or row.create]
+        if args.mode == "remove":  # nothing to remove from a product that does not exist
+            for row in (r for r in rows if r.create):
+                print(
+                    f"apply_tags: {args.csv}: line {row.line}: no product is named {row.product!r}",
+                    file=sys.stderr,
+                )
+                summary.failed += 1
+        elif args.dry_run:
+            for row in (r for r in rows if r.create):
+                tags = ", ".join(f"+{t['name']}" for t in row.tags) or "no tags"
+                print(f"line {row.line}: {row.product!r}: would be created, {tags}")
+                summary.created += 1
+        else:
+            created, refused = create_products(client, rows, summary)
+            if show:
+                for line in created:
+                    print(line)
+            for line in refused:
+                print(f"apply_tags: {args.csv}: {line}", file=sys.stderr)
+            summary.failed += len(refused)
+        progress.advance(sum(row.create for row in rows))
+        rows = [row for row in rows if not row.create]
+        for batch in batches(rows, args.batch_size):
+            applied, refused = apply_batch(client, batch, args.mode, args.dry_run, summary)
+            progress.advance(len(batch))
+            if show:
+                for line in applied:
+                    print(line)
+            for line in refused:
+                print(f"apply_tags: {args.csv}: {line}", file=sys.stderr)
+            summary.failed += len(refused)
+    except ServerRefused as error:
+        progress.close()
+        print(f"apply_tags: {error}", file=sys.stderr)
+        return EXIT_SERVER
+    progress.close()
+    print(summary.line(args.dry_run))
+    return EXIT_ROWS_FAILED if summary.failed else EXIT_OK
 
 
-def _check(payload: dict[str, Any]) -> None:
-    errors = payload["userErrors"]
-    if errors:
-        raise RowFailed("; ".join(_describe(e) for e in errors))
+def _looks_like_id(value: str) -> bool:
+    """Whether a product cell holds a global id ("UHJvZHVjdDox", base64 of Product:1)."""
+    try:
+        decoded = base64.b64decode(value, validate=True).decode("ascii")
+    except (ValueError, UnicodeError):
+        return False
+    kind, _, number = decoded.partition(":")
+    return kind == "Product" and number.isdigit()
 
 
 def _describe(error: dict[str, Any]) -> str:
@@ -222,10 +463,6 @@ def _clean(name: str) -> str:
     kept = (c for c in name if c in "\u200c\u200d" or unicodedata.category(c) != "Cf")
     spaced = "".join(" " if unicodedata.category(c) == "Zs" else c for c in kept)
     return unicodedata.normalize("NFC", " ".join(filter(None, spaced.strip().split(" "))))
-
-
-def _listed(names: list[str]) -> str:
-    return ", ".join(names) if names else "no tags"
 
 
 if __name__ == "__main__":
