@@ -56,6 +56,7 @@ from db.dialects import (
     insert_selected_ignoring_conflicts,
     lock_parent,
     lock_rows,
+    locked_for_reference,
     rows_of,
 )
 from db.engine import write_transaction
@@ -370,6 +371,7 @@ class Associations:
         if asked:
             rows = rows_of(self._session, "tag_ids", {"id": "int"}, [(i,) for i in asked])
             query = select(tags.c.id).where(tags.c.id.in_(select(rows.c.id)))
+            query = locked_for_reference(self._session, query, tags)
             by_id = {i: i for i in (await self._session.execute(query)).scalars()}
             missing = [i for i in asked if i not in by_id]
             if missing:
@@ -388,18 +390,24 @@ class Associations:
             [(name, key) for key, name in sorted(spellings.items())],
         )
         created: list[TagRecord] = []
-        if create:
-            chosen = select(rows.c.name, rows.c.name_key, _now(tags.c.created_at.type)).order_by(
-                rows.c.name_key
-            )
-            insert = insert_selected_ignoring_conflicts(
-                self._session, tags, ["name", "name_key", "created_at"], chosen, on=["name_key"]
-            ).returning(*readers.TAG_COLUMNS)
-            created = [readers.tag_record(r) for r in await self._session.execute(insert)]
         query = select(tags.c.id, tags.c.name_key).where(
             tags.c.name_key.in_(select(rows.c.name_key))
         )
-        by_key = {key: i for i, key in await self._session.execute(query)}
+        query = locked_for_reference(self._session, query, tags)
+        # A tag deleted between the insert and the locked read is gone from the read: the
+        # next round's insert creates it again (deletes under way were waited for).
+        for _round in range(3 if create else 1):
+            if create:
+                chosen = select(
+                    rows.c.name, rows.c.name_key, _now(tags.c.created_at.type)
+                ).order_by(rows.c.name_key)
+                insert = insert_selected_ignoring_conflicts(
+                    self._session, tags, ["name", "name_key", "created_at"], chosen, on=["name_key"]
+                ).returning(*readers.TAG_COLUMNS)
+                created += [readers.tag_record(r) for r in await self._session.execute(insert)]
+            by_key = {key: i for i, key in await self._session.execute(query)}
+            if len(by_key) == len(spellings):
+                break
         return by_id, by_key, created
 
     # -- the tag side's core ------------------------------------------------------------
@@ -443,6 +451,7 @@ class Associations:
         query = select(products.c.id).where(
             products.c.id.in_([i for i in ids if is_storable_id(i)])
         )
+        query = locked_for_reference(self._session, query, products)
         found = set((await self._session.execute(query)).scalars())
         missing = [i for i in ids if i not in found]
         if missing:

@@ -109,6 +109,20 @@ async def lock_parent(session: AsyncSession, table: Table, row_id: int) -> bool:
     return (await session.execute(query)).first() is not None
 
 
+def locked_for_reference(session: AsyncSession, query: Select[Any], table: Table) -> Select[Any]:
+    """The existence check of rows a write is about to reference, locked until it commits.
+
+    PostgreSQL takes FOR KEY SHARE on the rows of `table` the query finds: a concurrent
+    delete of one of them then waits for this transaction (instead of the write's foreign
+    key failing at insert), and a delete already under way is waited for, after which the
+    row is gone and not returned, so the caller reports it as not found. The lock conflicts
+    only with deletes and key updates. SQLite's writers already run one at a time.
+    """
+    if _name(session) == "postgresql":
+        return query.with_for_update(read=True, key_share=True, of=table)
+    return query
+
+
 # SQLSTATEs of PostgreSQL failures that a retry of the same request can cure.
 _TRANSIENT_SQLSTATES = {"40001", "40P01", "55P03"}  # serialization, deadlock, lock timeout
 _CANCELED_SQLSTATE = "57014"  # statement timeout or cancel
