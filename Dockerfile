@@ -45,6 +45,6 @@ USER 10001:10001
 EXPOSE 8000
 HEALTHCHECK --interval=15s --timeout=3s --start-period=10s --retries=3 \
   CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/healthz' % os.environ['PORT'], timeout=2)"]
-# Migrations, the demo catalog when CATALOG_DEMO_SEED=1, then serve.
+# Migrations (one replica at a time), the demo catalog when CATALOG_DEMO_SEED=1, then serve.
 # Listening on 0.0.0.0, the server refuses to start without CATALOG_WRITE_TOKENS.
 ENTRYPOINT ["docker-entrypoint.sh"]
