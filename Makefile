@@ -57,7 +57,7 @@ lock:
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	test -x $(BIN)/uv || $(BIN)/python -m pip install --quiet uv==$(UV_VERSION)
 	$(UV_COMPILE) pyproject.toml requirements/build.in --extra dev -o $(LOCKS)/dev.txt
-	$(UV_COMPILE) pyproject.toml -c $(LOCKS)/dev.txt -o $(LOCKS)/runtime.txt
+	$(UV_COMPILE) pyproject.toml --extra otel -c $(LOCKS)/dev.txt -o $(LOCKS)/runtime.txt
 	$(UV_COMPILE) requirements/build.in -c $(LOCKS)/dev.txt -o $(LOCKS)/build.txt
 
 # Fails when pyproject.toml asks for something the locks do not pin (CI runs it).

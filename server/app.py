@@ -26,6 +26,7 @@ from server.errors import JsonErrors, http_error
 from server.metrics import Metrics, metrics_endpoint
 from server.persisted import open_documents
 from server.settings import Settings
+from server.tracing import Tracing
 from server.view import CatalogView
 
 
@@ -38,6 +39,7 @@ def create_app(settings: Settings) -> Starlette:
         lock_timeout_ms=timeouts.lock_ms,
     )
     instrument(engine)
+    tracing = Tracing(settings.otel_endpoint, engine) if settings.otel_endpoint else None
     schema = build_schema(
         RequestLimits(
             max_tokens=settings.max_tokens,
@@ -98,9 +100,13 @@ def create_app(settings: Settings) -> Starlette:
             await store.close()
         await documents.close()
         await engine.dispose()
+        if tracing is not None:
+            tracing.shutdown()
 
     # JsonErrors stays first: outermost, it turns anything that escapes into a JSON 500.
     middleware = [Middleware(JsonErrors)]
+    if tracing is not None:
+        middleware.append(tracing.middleware())
     if settings.cors_origins:
         middleware.append(
             Middleware(

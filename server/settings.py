@@ -6,6 +6,7 @@ single line naming the variable, what is wrong with the value and what is accept
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 from collections.abc import Mapping
@@ -173,6 +174,19 @@ def _trusted_documents(env: Mapping[str, str], name: str) -> Mapping[str, str] |
         ) from None
 
 
+def _otel_endpoint(env: Mapping[str, str], name: str) -> str:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return ""
+    if not re.fullmatch(r"https?://[^/\s]+(/\S*)?", raw):
+        raise SettingsError(f"{name}={_shown(raw)} is not a URL; use http(s)://<host>:<port>")
+    if importlib.util.find_spec("opentelemetry.instrumentation.asgi") is None:
+        raise SettingsError(
+            f"{name} is set but tracing is not installed; pip install 'catalog[otel]'"
+        )
+    return raw
+
+
 def _max_first(env: Mapping[str, str], default: int) -> int:
     # At most 100: the API's promise to clients; an operator may lower it, never raise it.
     return _int(env, "CATALOG_MAX_FIRST", default, 1, 100)
@@ -225,6 +239,8 @@ class Settings:
     # Set by `catalog serve` (a fresh directory per start unless the environment has one):
     # where worker processes share their metrics. Empty: metrics of this process alone.
     metrics_multiprocess_dir: str = ""
+    # OpenTelemetry tracing (the `otel` extra) is on when an OTLP endpoint is configured.
+    otel_endpoint: str = ""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -258,6 +274,7 @@ class Settings:
             startup_check=_bool(env, "CATALOG_STARTUP_CHECK", d.startup_check),
             shutdown_grace_ms=_int(env, "CATALOG_SHUTDOWN_GRACE_MS", d.shutdown_grace_ms, 0),
             metrics_multiprocess_dir=env.get("PROMETHEUS_MULTIPROC_DIR", "").strip(),
+            otel_endpoint=_otel_endpoint(env, "OTEL_EXPORTER_OTLP_ENDPOINT"),
         )
 
     def but(self, **changes: Any) -> Settings:
