@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 from sqlalchemy import Integer, Select, String, Subquery, Table, bindparam, column, select, text
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import PendingRollbackError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.dml import Insert
 
@@ -131,6 +132,9 @@ _CANCELED_SQLSTATE = "57014"  # statement timeout or cancel
 _UNAVAILABLE_SQLSTATES = {"57P01", "57P02", "57P03"}
 _SQLITE_BUSY_CODES = {5, 6}  # SQLITE_BUSY, SQLITE_LOCKED
 _SQLITE_UNREACHABLE_CODES = {10, 14}  # SQLITE_IOERR, SQLITE_CANTOPEN
+# SQLAlchemy's documented error code for "Can't reconnect until invalid transaction is
+# rolled back": the session's connection was invalidated (lost) by an earlier statement.
+_INVALIDATED_CONNECTION = "8s2b"
 
 
 def _driver_error(error: BaseException) -> object:
@@ -175,6 +179,8 @@ def is_unavailable(error: BaseException) -> bool:
             return True
         if getattr(link, "sqlite_errorcode", None) in _SQLITE_UNREACHABLE_CODES:
             return True
+        if isinstance(link, PendingRollbackError) and link.code == _INVALIDATED_CONNECTION:
+            return True  # a later statement of a request whose connection died under it
     return False
 
 

@@ -18,7 +18,9 @@ from sqlalchemy.ext.asyncio import create_async_engine as raw_engine
 
 from server.app import create_app
 from server.settings import Settings
+from tests.e2e.conftest import start_server  # noqa: F401  (a fixture, re-exported)
 from tests.hardening.api import WRITE_TOKEN
+from tests.pgcluster import pg_cluster  # noqa: F401  (a fixture, re-exported)
 
 MakeClient = Callable[..., httpx.AsyncClient]
 

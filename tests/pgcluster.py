@@ -1,0 +1,197 @@
+"""A PostgreSQL cluster of a test's own, for tests that stop, restart or kill a database.
+
+The shared PostgreSQL that the rest of the suite uses is never touched: this runs a fresh
+cluster (initdb) in a temporary directory, listening on 127.0.0.1 on a free port, with
+trust authentication for the user `postgres`. As root (CI containers) the PostgreSQL
+programs run as the `postgres` OS user through runuser, since PostgreSQL refuses to run as
+root; as any other user they run as that user.
+
+    cluster = PgCluster.create()
+    cluster.start()
+    url = cluster.url("catalog")  # after cluster.create_database("catalog")
+    cluster.restart(pause=2.0)    # down for two seconds, then up again
+    cluster.destroy()             # stops it and removes its files
+
+The `pg_cluster` fixture does this around one test. A missing PostgreSQL installation or
+runuser is an error, never a skip: the tests that need a cluster must run under CI.
+"""
+
+from __future__ import annotations
+
+import os
+import pwd
+import re
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+SERVER_USER = "postgres"
+INSTALLS = Path("/usr/lib/postgresql")  # Debian's layout: one bin/ per major version
+
+
+def find_bindir() -> Path:
+    """The newest installed PostgreSQL's bin directory (Debian layout, else pg_config's)."""
+    versions = [p for p in INSTALLS.glob("*/bin") if (p / "initdb").exists()]
+    if versions:
+        return max(versions, key=lambda p: _version_key(p.parent.name))
+    pg_config = shutil.which("pg_config")
+    if pg_config:
+        out = subprocess.run([pg_config, "--bindir"], capture_output=True, text=True, check=True)
+        bindir = Path(out.stdout.strip())
+        if (bindir / "initdb").exists():
+            return bindir
+    raise RuntimeError(f"no PostgreSQL installation found (looked in {INSTALLS} and pg_config)")
+
+
+def _version_key(name: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in re.findall(r"\d+", name)) or (0,)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class PgCluster:
+    """One cluster: its data directory, its port, and the programs that run it."""
+
+    root: Path
+    port: int
+    bindir: Path
+    as_user: str | None  # the OS user to run PostgreSQL's programs as (None: ourselves)
+
+    @classmethod
+    def create(cls, *, settings: dict[str, str] | None = None) -> PgCluster:
+        """initdb a new cluster in a fresh temporary directory (not started).
+
+        `settings` go into postgresql.conf, after the port and listen address.
+        """
+        bindir = find_bindir()
+        as_user = SERVER_USER if os.geteuid() == 0 else None
+        if as_user is not None and shutil.which("runuser") is None:
+            raise RuntimeError("running as root needs runuser to start PostgreSQL as postgres")
+        root = Path(tempfile.mkdtemp(prefix="catalog-pg-"))
+        if as_user is not None:
+            account = pwd.getpwnam(as_user)
+            os.chown(root, account.pw_uid, account.pw_gid)
+        cluster = cls(root=root, port=free_port(), bindir=bindir, as_user=as_user)
+        cluster._run(
+            "initdb",
+            "--pgdata",
+            str(cluster.data),
+            "--username",
+            "postgres",
+            "--auth",
+            "trust",
+            "--encoding",
+            "UTF8",
+            "--no-sync",
+        )
+        conf = {
+            "port": str(cluster.port),
+            "listen_addresses": "'127.0.0.1'",
+            "unix_socket_directories": f"'{root}'",
+            "fsync": "off",  # a test cluster: speed over crash safety of the machine
+            "max_connections": "200",
+            **(settings or {}),
+        }
+        with (cluster.data / "postgresql.conf").open("a") as file:
+            file.writelines(f"{name} = {value}\n" for name, value in conf.items())
+        return cluster
+
+    @property
+    def data(self) -> Path:
+        return self.root / "data"
+
+    @property
+    def log(self) -> Path:
+        return self.root / "server.log"
+
+    def url(self, database: str = "postgres", driver: str = "postgresql+asyncpg") -> str:
+        return f"{driver}://postgres@127.0.0.1:{self.port}/{database}"
+
+    def start(self) -> None:
+        """Start the server and wait until it accepts connections."""
+        self._pg_ctl("start", "--log", str(self.log))
+
+    def stop(self, mode: str = "fast") -> None:
+        """Stop the server (pg_ctl's modes: smart, fast, immediate) and wait for it."""
+        self._pg_ctl("stop", "--mode", mode)
+
+    def restart(self, *, pause: float = 0.0, mode: str = "fast") -> None:
+        """Stop, stay down for `pause` seconds, start again."""
+        self.stop(mode)
+        time.sleep(pause)
+        self.start()
+
+    def is_running(self) -> bool:
+        status = self._pg_ctl("status", check=False)
+        return status.returncode == 0
+
+    def create_database(self, name: str) -> None:
+        self._run(
+            "createdb", "--host", "127.0.0.1", "--port", str(self.port), "-U", "postgres", name
+        )
+
+    def destroy(self) -> None:
+        """Stop the server if it runs, and remove every file of the cluster."""
+        if self.data.exists() and self.is_running():
+            self.stop("immediate")
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    def _pg_ctl(
+        self, action: str, *args: str, check: bool = True
+    ) -> subprocess.CompletedProcess[str]:
+        return self._run(
+            "pg_ctl",
+            action,
+            "--pgdata",
+            str(self.data),
+            "--wait",
+            "--timeout",
+            "60",
+            *args,
+            check=check,
+        )
+
+    def _run(
+        self, program: str, *args: str, check: bool = True
+    ) -> subprocess.CompletedProcess[str]:
+        command = [str(self.bindir / program), *args]
+        if self.as_user is not None:
+            command = ["runuser", "-u", self.as_user, "--", *command]
+        result = subprocess.run(
+            command, capture_output=True, text=True, timeout=120, cwd=self.root, check=False
+        )
+        if check and result.returncode != 0:
+            raise RuntimeError(
+                f"{program} {' '.join(args[:1])} failed ({result.returncode}):"
+                f" {result.stderr or result.stdout}{self._log_tail()}"
+            )
+        return result
+
+    def _log_tail(self) -> str:
+        try:
+            return "\nserver log:\n" + "\n".join(self.log.read_text().splitlines()[-20:])
+        except OSError:
+            return ""
+
+
+@pytest.fixture
+def pg_cluster() -> Iterator[PgCluster]:
+    """A started cluster of this test's own; stopped and removed afterwards."""
+    cluster = PgCluster.create()
+    try:
+        cluster.start()
+        yield cluster
+    finally:
+        cluster.destroy()
