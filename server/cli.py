@@ -16,6 +16,7 @@ from types import FrameType
 
 from server.logs import uvicorn_log_config
 from server.settings import Settings, SettingsError, check_database_url
+from server.uvicorn_compat import http_protocol
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -114,6 +115,9 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     # Before the app (and so prometheus_client, which reads it at import) is loaded.
     metrics_dir, made = _metrics_dir()
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
+    protocol, no_header_bound = http_protocol()
+    if no_header_bound:
+        print(f"catalog: WARNING: {no_header_bound}", file=sys.stderr)
     # uvicorn shuts down gracefully on SIGTERM, then raises the signal again for the handler
     # it found; the default one would end the process with 143 (skipping the cleanup below).
     # An orderly stop is exit 0.
@@ -126,6 +130,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
             port=args.port,
             workers=args.workers,
             access_log=False,
+            http=protocol,  # bounds the time to receive a request's headers
             log_config=uvicorn_log_config(),
             log_level=settings.log_level.lower(),
             # uvicorn counts whole seconds: round up, never cut the grace short.

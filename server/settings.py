@@ -236,6 +236,7 @@ class Settings:
     log_level: str = "INFO"
     startup_check: bool = True  # refuse to start when the database is unreachable or behind
     shutdown_grace_ms: int = 15_000  # on SIGTERM, in-flight requests may finish within this
+    header_timeout_ms: int = 5_000  # a request's headers must arrive within this
     # Set by `catalog serve` (a fresh directory per start unless the environment has one):
     # where worker processes share their metrics. Empty: metrics of this process alone.
     metrics_multiprocess_dir: str = ""
@@ -273,6 +274,7 @@ class Settings:
             log_level=_choice(env, "CATALOG_LOG_LEVEL", d.log_level, LOG_LEVELS),
             startup_check=_bool(env, "CATALOG_STARTUP_CHECK", d.startup_check),
             shutdown_grace_ms=_int(env, "CATALOG_SHUTDOWN_GRACE_MS", d.shutdown_grace_ms, 0),
+            header_timeout_ms=_int(env, "CATALOG_HEADER_TIMEOUT_MS", d.header_timeout_ms, 100),
             metrics_multiprocess_dir=env.get("PROMETHEUS_MULTIPROC_DIR", "").strip(),
             otel_endpoint=_otel_endpoint(env, "OTEL_EXPORTER_OTLP_ENDPOINT"),
         )

@@ -46,6 +46,7 @@ BAD = [
     ("CATALOG_STARTUP_CHECK", "sometimes", ["true or false"]),
     ("CATALOG_SHUTDOWN_GRACE_MS", "-1", ["at least 0"]),
     ("CATALOG_SHUTDOWN_GRACE_MS", "15s", ["not a whole number"]),
+    ("CATALOG_HEADER_TIMEOUT_MS", "5", ["at least 100"]),
 ]
 
 
@@ -84,6 +85,7 @@ def test_good_values_are_read() -> None:
             "CATALOG_LOG_LEVEL": "warning",
             "CATALOG_STARTUP_CHECK": "false",
             "CATALOG_SHUTDOWN_GRACE_MS": "0",
+            "CATALOG_HEADER_TIMEOUT_MS": "2000",
         }
     )
     assert settings.database_url == "postgresql+asyncpg://app:pw@db:5432/shop"
@@ -95,6 +97,7 @@ def test_good_values_are_read() -> None:
     assert settings.log_level == "WARNING"
     assert settings.startup_check is False
     assert settings.shutdown_grace_ms == 0
+    assert settings.header_timeout_ms == 2000
 
 
 def test_no_variables_give_the_defaults() -> None:

@@ -1,0 +1,114 @@
+"""What the server needs from uvicorn beyond its documented options, fenced in one place.
+
+uvicorn bounds the idle time between requests (`timeout_keep_alive`) but not the time a
+request's headers take to arrive: a client sending a byte every few seconds holds a
+connection, and its slot, forever. HeaderTimeoutProtocol is the httptools protocol that
+`uvicorn[standard]` runs, given through uvicorn's documented `http=` option, plus one timer:
+the headers of a request must be complete within the bound, counted from the connection's
+start or from a request's first byte. Otherwise the connection gets a 408 (when a request
+had begun) and is closed. Bodies are bounded elsewhere (the request's time budget).
+
+The subclass leans on uvicorn internals: the module and class of that protocol, its parser
+callbacks `on_message_begin` and `on_headers_complete`, and its `transport` and `loop`.
+When they are not found (an upgrade moved them, or httptools is not installed),
+`http_protocol()` says why and returns "auto": the server runs as uvicorn does by itself,
+without the bound, and never fails to start because of it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+import orjson
+
+log = logging.getLogger("catalog.server")
+
+# The app hands the bound to the protocol through ASGI lifespan state (see server/app.py):
+# uvicorn gives every connection's protocol that state as `app_state`.
+HEADER_TIMEOUT_STATE = "catalog.header_timeout_s"
+DEFAULT_HEADER_TIMEOUT_S = 5.0
+_CALLBACKS = ("connection_made", "connection_lost", "on_message_begin", "on_headers_complete")
+
+try:
+    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+    _FOUND: str | None = None
+except ImportError as error:  # httptools missing, or uvicorn moved its protocol
+    _FOUND = f"uvicorn's httptools protocol is not importable ({error})"
+    HttpToolsProtocol = asyncio.Protocol  # type: ignore[misc,assignment]
+
+
+def http_protocol() -> tuple[type[asyncio.Protocol] | str, str | None]:
+    """The protocol for uvicorn's `http=` option, and why the header bound is off (or None)."""
+    missing = [name for name in _CALLBACKS if not hasattr(HttpToolsProtocol, name)]
+    problem = _FOUND or (
+        f"uvicorn's httptools protocol has no {', '.join(missing)}" if missing else None
+    )
+    if problem is not None:
+        return "auto", f"{problem}: request headers are not time-bounded"
+    return HeaderTimeoutProtocol, None
+
+
+class HeaderTimeoutProtocol(HttpToolsProtocol):
+    """uvicorn's httptools protocol, closing connections whose headers come too slowly."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        state = kwargs.get("app_state", args[2] if len(args) > 2 else {})
+        self._header_timeout_s = float(state.get(HEADER_TIMEOUT_STATE, DEFAULT_HEADER_TIMEOUT_S))
+        self._header_timer: asyncio.TimerHandle | None = None
+        self._request_begun = False
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._start_header_timer()  # a connection that never sends a request is closed too
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        self._request_begun = True
+        self._start_header_timer()
+
+    def on_headers_complete(self) -> None:
+        self._stop_header_timer()
+        self._request_begun = False
+        super().on_headers_complete()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._stop_header_timer()
+        super().connection_lost(exc)
+
+    def _start_header_timer(self) -> None:
+        if self._header_timer is None:
+            self._header_timer = self.loop.call_later(
+                self._header_timeout_s, self._headers_too_slow
+            )
+
+    def _stop_header_timer(self) -> None:
+        if self._header_timer is not None:
+            self._header_timer.cancel()
+            self._header_timer = None
+
+    def _headers_too_slow(self) -> None:
+        self._header_timer = None
+        if self.transport.is_closing():
+            return
+        log.debug("closing a connection: request headers too slow")
+        if self._request_begun:
+            self.transport.write(_request_timeout(self._header_timeout_s))
+        self.transport.close()
+
+
+def _request_timeout(seconds: float) -> bytes:
+    message = f"The request headers did not arrive within {seconds:g} s"
+    body = orjson.dumps(
+        {"errors": [{"message": message, "extensions": {"code": "REQUEST_HEADERS_TIMEOUT"}}]}
+    )
+    head = (
+        "HTTP/1.1 408 Request Timeout\r\n"
+        "content-type: application/json\r\n"
+        f"content-length: {len(body)}\r\n"
+        "connection: close\r\n\r\n"
+    )
+    return head.encode() + body
