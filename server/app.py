@@ -102,6 +102,7 @@ def create_app(settings: Settings) -> Starlette:
             await store.close()
         await documents.close()
         await engine.dispose()
+        metrics.close()
         if tracing is not None:
             tracing.shutdown()
 

@@ -27,13 +27,14 @@ CLI makes a fresh one per start), and /metrics sums them, whichever worker answe
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.exposition import choose_encoder
-from prometheus_client.multiprocess import MultiProcessCollector
+from prometheus_client.multiprocess import MultiProcessCollector, mark_process_dead
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.requests import Request
@@ -156,6 +157,11 @@ class Metrics:
                 waiting.dec()
 
         pool.connect = counted_connect  # type: ignore[method-assign]
+
+    def close(self) -> None:
+        """This process stops serving: its pool gauges leave the workers' sums."""
+        if self._multiprocess_dir:
+            mark_process_dead(os.getpid(), self._multiprocess_dir)
 
     def exposition(self, accept: str) -> tuple[bytes, str]:
         """The metrics and their content type, in the format the scraper accepts (Prometheus'

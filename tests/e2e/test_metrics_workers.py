@@ -94,6 +94,13 @@ def test_metrics_sum_the_counts_of_both_workers(
         assert page.status_code == 200
         assert value(parse(page.text), "catalog_requests_total", **series) == REQUESTS
 
+    # Workers that stop leave the sums of the live gauges (pool in use, waiting).
+    assert list(metrics_dir.glob("gauge_livesum_*.db"))
+    server.process.terminate()
+    server.process.wait(timeout=30)
+    assert list(metrics_dir.glob("gauge_livesum_*.db")) == []
+    assert list(metrics_dir.glob("counter_*.db"))  # counters stay: they are totals
+
 
 def test_one_worker_serves_its_metrics_from_a_directory_of_its_own(
     database_url: str, start_server: StartServer
