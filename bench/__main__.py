@@ -19,7 +19,7 @@ import httpx
 import orjson
 from sqlalchemy import make_url
 
-from bench import dataset, load, report, workloads
+from bench import dataset, imports, load, report, workloads
 from bench.processes import Service, floor_command, free_port, running, server_command
 from bench.workloads import Workload
 from resolvers.ids import decode_id
@@ -45,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"bench: database {where}")
     data = dataset.prepare(url)
     every = workloads.build(data)
-    chosen = [every[name] for name in args.only]
+    chosen = [every[name] for name in args.only if name in every]
     plan = [
         (workload, workers)
         for workload in chosen
@@ -62,11 +62,18 @@ def main(argv: list[str] | None = None) -> int:
     print(f"bench: {setup}")
 
     with ExitStack() as stack:
-        servers, floors = _start(stack, sorted({n for _, n in plan}), url, server_env)
+        counts = {n for _, n in plan} | ({args.workers[0]} if "W6" in args.only else set())
+        servers, floors = _start(stack, sorted(counts), url, server_env)
         _check_answers(servers, floors, chosen, every["W1"])
         measurements, problems = _rounds(
             args.rounds, plan, servers, floors, every["W1"], data, timed, warmup
         )
+        imported = None
+        if "W6" in args.only:
+            print("W6: examples/apply_tags.py, 10,000 rows, then 1,000 rows one request each")
+            server = servers[args.workers[0]]
+            imported = imports.run(server.graphql_url, data, args.rounds, RESULTS / "w6")
+            problems += [f"after W6: {p}" for p in dataset.verify(data)]
 
     table = report.rows(
         measurements,
@@ -74,7 +81,9 @@ def main(argv: list[str] | None = None) -> int:
         statements,
     )
     text = report.markdown(table)
-    verdict = _verdict(chosen, problems)
+    if imported is not None:
+        text += "\n\n" + imports.markdown(imported)
+    verdict = _verdict(chosen, problems, imported)
     print()
     print(text)
     print()
@@ -84,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
         f"# Benchmark, {stamp}\n\n{make_url(url).get_backend_name()}, {setup}.\n\n"
         f"{text}\n\n{verdict}\n"
     )
-    failures = sum(row.failures for row in table)
+    failures = sum(row.failures for row in table) + (imported.failures() if imported else 0)
     return 1 if problems or failures else 0
 
 
@@ -101,7 +110,7 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--workers", type=int, nargs="+", default=[1, 2], help="server workers to run W1 with"
     )
-    parser.add_argument("--only", default="W1,W2,W3,W4,W5", help="workloads, e.g. W1,W4")
+    parser.add_argument("--only", default="W1,W2,W3,W4,W5,W6", help="workloads, e.g. W1,W4")
     parser.add_argument(
         "--generator",
         choices=["auto", "wrk", "python"],
@@ -111,7 +120,7 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="a smoke run: 1 round of 2 s")
     args = parser.parse_args(argv)
     args.only = [name.strip().upper() for name in args.only.split(",") if name.strip()]
-    if unknown := [name for name in args.only if name not in {"W1", "W2", "W3", "W4", "W5"}]:
+    if unknown := [name for name in args.only if name not in {"W1", "W2", "W3", "W4", "W5", "W6"}]:
         parser.error(f"unknown workloads: {', '.join(unknown)}")
     if args.quick:
         args.rounds, args.duration, args.warmup = 1, 2.0, 1.0
@@ -221,12 +230,18 @@ def _without_global_ids(value: object) -> object:
     return value
 
 
-def _verdict(chosen: list[Workload], problems: list[str]) -> str:
-    if not any(w.name == "W4" for w in chosen):
-        return "W4 did not run: writes not checked."
+def _verdict(
+    chosen: list[Workload], problems: list[str], imported: imports.ImportResult | None
+) -> str:
+    writers = [w.name for w in chosen if w.name == "W4"] + (["W6"] if imported else [])
+    if not writers:
+        return "W4 and W6 did not run: writes not checked."
     if problems:
-        return "W4 LOST OR DUPLICATED WRITES:\n" + "\n".join(f"- {p}" for p in problems)
-    return "W4 check: the 50,000 links are exactly the dataset's after every W4 run."
+        return "LOST OR DUPLICATED WRITES:\n" + "\n".join(f"- {p}" for p in problems)
+    return (
+        "Write check: the 50,000 links are exactly the dataset's after every "
+        f"{' and '.join(writers)} run."
+    )
 
 
 if __name__ == "__main__":

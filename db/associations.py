@@ -44,6 +44,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Literal
 
 from sqlalchemy import ColumnElement, Table, literal, select
@@ -70,6 +71,15 @@ Match = Literal["all", "any"]
 Mode = Literal["add", "set", "remove"]
 MAX_ITEMS = 100
 PRIORITY_RANGE = range(-(2**31), 2**31)  # the column is a 32-bit integer on every database
+
+
+# A bulk write names the same few tags thousands of times: clean and fold each spelling once.
+@lru_cache(maxsize=65_536)
+def _tag_name(spelling: str) -> str:
+    return names.tag_name(spelling, field="tags")
+
+
+_tag_key = lru_cache(maxsize=65_536)(names.tag_key)
 
 
 @dataclass(frozen=True, slots=True)
@@ -302,7 +312,7 @@ class Associations:
                 one = ref if isinstance(ref, WantedTag) else WantedTag(ref)
                 if isinstance(one.ref, str):
                     try:
-                        clean = names.tag_name(one.ref, field="tags")
+                        clean = _tag_name(one.ref)
                     except Invalid as error:
                         raise Invalid(error.field, error.reason, _part(one.at, "name")) from None
                     one = WantedTag(clean, one.priority, one.at)
@@ -328,7 +338,7 @@ class Associations:
                 if isinstance(one.ref, int):
                     tag_id: int | None = by_id[one.ref]
                 else:
-                    tag_id = by_key.get(names.tag_key(one.ref))
+                    tag_id = by_key.get(_tag_key(one.ref))
                 if tag_id is not None:
                     _fold(pairs, (item.product_id, tag_id), one.priority, one.at)
         ids = rows_of(self._session, "product_ids", {"id": "int"}, _sorted_ids(items))
@@ -336,7 +346,7 @@ class Associations:
         added, updated, removed = await self._apply(pairs, have, mode)
         result = []
         for item, refs in zip(items, wanted, strict=True):
-            keys = {names.tag_key(w.ref) for w in refs if isinstance(w.ref, str)}
+            keys = {_tag_key(w.ref) for w in refs if isinstance(w.ref, str)}
             result.append(
                 Changed(
                     added=_others(added, item.product_id, side=0),
@@ -380,7 +390,7 @@ class Associations:
         spellings: dict[str, str] = {}  # key -> first spelling seen
         for one in wanted:
             if isinstance(one.ref, str):
-                spellings.setdefault(names.tag_key(one.ref), one.ref)
+                spellings.setdefault(_tag_key(one.ref), one.ref)
         if not spellings:
             return by_id, {}, []
         rows = rows_of(
