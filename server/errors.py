@@ -61,21 +61,35 @@ class JsonErrors:
             )
             await response(scope, receive, send)
         except Exception as error:
-            request_id = uuid.uuid4().hex[:16]
-            log.error(
-                "unexpected error",
-                exc_info=error,
-                extra={"fields": {"request_id": request_id, "path": scope.get("path")}},
-            )
             if started:  # too late for a response: the client sees the connection end
+                _log_unexpected(scope, uuid.uuid4().hex[:16], error)
                 return
-            response = json_error(
-                500,
-                "INTERNAL_SERVER_ERROR",
-                f"Internal server error (request id {request_id})",
-                request_id,
-            )
-            await response(scope, receive, send)
+            await _internal_error(scope, receive, send, error)
+        else:
+            if not started:  # uvicorn would answer this in plain text
+                await _internal_error(scope, receive, send, None)
+
+
+async def _internal_error(
+    scope: Scope, receive: Receive, send: Send, error: Exception | None
+) -> None:
+    request_id = uuid.uuid4().hex[:16]
+    _log_unexpected(scope, request_id, error)
+    response = json_error(
+        500,
+        "INTERNAL_SERVER_ERROR",
+        f"Internal server error (request id {request_id})",
+        request_id,
+    )
+    await response(scope, receive, send)
+
+
+def _log_unexpected(scope: Scope, request_id: str, error: Exception | None) -> None:
+    log.error(
+        "unexpected error" if error else "the app returned without a response",
+        exc_info=error,
+        extra={"fields": {"request_id": request_id, "path": scope.get("path")}},
+    )
 
 
 async def http_error(request: Request, error: Exception) -> Response:

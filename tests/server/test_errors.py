@@ -81,6 +81,18 @@ async def test_a_request_cancelled_by_a_shutdown_is_a_json_503_to_retry() -> Non
     assert response.json()["errors"][0]["extensions"]["code"] == "SERVICE_UNAVAILABLE"
 
 
+async def test_an_app_that_returns_without_answering_gets_a_json_500() -> None:
+    async def silent(scope: Scope, receive: Receive, send: Send) -> None:
+        return None
+
+    transport = httpx.ASGITransport(app=JsonErrors(silent))
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        response = await client.get("/healthz")
+
+    assert response.status_code == 500
+    assert response.json()["errors"][0]["extensions"]["code"] == "INTERNAL_SERVER_ERROR"
+
+
 @pytest.fixture
 def app_with_a_broken_route(tmp_path: Path) -> object:
     app = create_app(Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'catalog.db'}"))
