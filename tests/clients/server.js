@@ -1,7 +1,50 @@
-// Where the server under test listens; test_clients.py starts it and sets these.
+// The live server under test: tests/e2e/test_clients.py starts it and sets these variables.
 export const GRAPHQL_URL = process.env.CATALOG_GRAPHQL_URL;
 export const WRITE_TOKEN = process.env.CATALOG_WRITE_TOKEN;
 
-if (!GRAPHQL_URL) {
-  throw new Error("CATALOG_GRAPHQL_URL is not set: run these through pytest (tests/e2e/test_clients.py)");
+if (!GRAPHQL_URL || !WRITE_TOKEN) {
+  throw new Error(
+    "CATALOG_GRAPHQL_URL and CATALOG_WRITE_TOKEN are not set: run these through pytest " +
+      "(tests/e2e/test_clients.py)",
+  );
+}
+
+export const AUTHORIZATION = { authorization: `Bearer ${WRITE_TOKEN}` };
+
+/** POST one operation with the write token; it must succeed without GraphQL errors. */
+export async function write(query, variables = {}) {
+  const response = await fetch(GRAPHQL_URL, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...AUTHORIZATION },
+    body: JSON.stringify({ query, variables }),
+  });
+  const body = await response.json();
+  if (response.status !== 200 || body.errors) {
+    throw new Error(`setup failed: ${response.status} ${JSON.stringify(body)}`);
+  }
+  return body.data;
+}
+
+const CREATE_PRODUCT = `mutation ($name: String!, $tags: [String!]) {
+  createProduct(input: { name: $name, tagNames: $tags }) { product { id } userErrors { code } }
+}`;
+
+/** Products named after `tagsByName`'s keys, each tagged with its list; their ids by name. */
+export async function createProducts(tagsByName) {
+  const ids = {};
+  for (const [name, tags] of Object.entries(tagsByName)) {
+    const data = await write(CREATE_PRODUCT, { name, tags });
+    ids[name] = data.createProduct.product.id;
+  }
+  return ids;
+}
+
+/** A fetch that records each request (method, URL and body) before sending it. */
+export function recordingFetch() {
+  const requests = [];
+  const recorded = async (url, init = {}) => {
+    requests.push({ method: init.method ?? "GET", url: String(url), body: init.body ?? null });
+    return fetch(url, init);
+  };
+  return { fetch: recorded, requests };
 }
