@@ -22,8 +22,10 @@ Rules kept here:
 - apply_tags adds, sets or removes for many products in one transaction, all or nothing;
   a product given twice is Invalid. Its statements do not grow with the items (one per
   step for all of them, the rows sent as one parameter, see db.links): lock the products,
-  tags by id, create and read names (2), the products' links, insert, update priorities,
-  delete, and the data version: at most 9, fewer when a step has nothing to do. The
+  tags by id, create and read names (2), the products' links (not for remove), insert,
+  update priorities, delete, and the data version: at most 9, fewer when a step has
+  nothing to do (a tag deleted concurrently between creating and reading the names costs
+  up to two more rounds of those 2, see _resolve_tags). The
   single-parent product helpers are apply_tags of one item;
 - every write is one transaction, and writers of one parent are serialized (a row lock on
   PostgreSQL, taken in id order when there are several; IMMEDIATE transactions on SQLite);
@@ -341,8 +343,11 @@ class Associations:
                     tag_id = by_key.get(_tag_key(one.ref))
                 if tag_id is not None:
                     _fold(pairs, (item.product_id, tag_id), one.priority, one.at)
-        ids = rows_of(self._session, "product_ids", {"id": "int"}, _sorted_ids(items))
-        have = await links.current(self._session, product_tags.c.product_id.in_(select(ids.c.id)))
+        have: dict[Pair, int] = {}
+        if mode != "remove":  # a delete by key needs no read: it returns what it deleted
+            ids = rows_of(self._session, "product_ids", {"id": "int"}, _sorted_ids(items))
+            where = product_tags.c.product_id.in_(select(ids.c.id))
+            have = await links.current(self._session, where)
         added, updated, removed = await self._apply(pairs, have, mode)
         result = []
         for item, refs in zip(items, wanted, strict=True):
@@ -446,7 +451,9 @@ class Associations:
             for one in wanted:
                 priority = default if one.priority is None else one.priority
                 _fold(pairs, (one.id, tag_id), priority, one.at)
-            have = await links.current(self._session, product_tags.c.tag_id == tag_id)
+            have: dict[Pair, int] = {}
+            if mode != "remove":
+                have = await links.current(self._session, product_tags.c.tag_id == tag_id)
             added, updated, removed = await self._apply(pairs, have, mode)
             return Changed(
                 added=_others(added, tag_id, side=1),
@@ -481,7 +488,7 @@ class Associations:
         update: dict[Pair, int] = {}
         delete: set[Pair] = set()
         if mode == "remove":
-            delete = {pair for pair in wanted if pair in have}
+            delete = set(wanted)  # pairs that are not there are simply not deleted
         else:
             for pair, priority in wanted.items():
                 if pair not in have:

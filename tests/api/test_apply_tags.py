@@ -246,7 +246,13 @@ async def test_more_than_100_tags_in_one_item_are_refused_before_any_sql(
     assert log.count == 0
 
 
-@pytest.mark.parametrize("mode", ["ADD", "SET"])
+# lock the products, create and read the names, the products' links, [delete], update,
+# insert, the data version; then the payload: its products, its tags (one statement each).
+# REMOVE creates no names and deletes by key without reading the links first.
+STATEMENTS = {"ADD": 9, "SET": 10, "REMOVE": 6}
+
+
+@pytest.mark.parametrize("mode", STATEMENTS)
 async def test_apply_tags_costs_the_same_statements_for_1_and_1000_items(
     client: httpx.AsyncClient, app: Starlette, mode: str
 ) -> None:
@@ -268,13 +274,13 @@ async def test_apply_tags_costs_the_same_statements_for_1_and_1000_items(
         counts.append(log.count)
         assert payload["userErrors"] == []
         assert len(payload["results"]) == len(ids)
-        assert all(len(r["added"]) == 2 and len(r["updated"]) == 1 for r in payload["results"])
-        if mode == "SET":
-            assert all([t["name"] for t in r["removed"]] == ["Old"] for r in payload["results"])
+        removed = {"ADD": [], "SET": ["Old"], "REMOVE": ["Sale"]}[mode]
+        for result in payload["results"]:
+            assert [t["name"] for t in result["removed"]] == removed
+            if mode != "REMOVE":
+                assert (len(result["added"]), len(result["updated"])) == (2, 1)
     print(f"applyTags {mode}: {counts[0]} statements for 1 item, {counts[1]} for 1,000")
-    # lock products, create + read names, current links, [delete], update, insert, data
-    # version; then the payload: its products, its tags (one statement each)
-    assert counts[0] == counts[1] == (10 if mode == "SET" else 9)
+    assert counts[0] == counts[1] == STATEMENTS[mode]
 
 
 COLOURS = ["Red", "Green", "Blue", "Cyan", "Magenta", "Yellow", "Black", "White"]
