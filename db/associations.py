@@ -66,6 +66,7 @@ from db.engine import write_transaction
 from db.errors import Invalid, NotFound, TooMany, Where
 from db.links import Pair
 from db.models import is_storable_id, product_tags, products, tags, utcnow
+from db.paging import Slice
 from db.records import Changed, Page, ProductLink, TagLink, TagLinkKey, TagRecord
 
 TagRef = int | str
@@ -210,7 +211,10 @@ class Associations:
     ) -> Page[TagLink]:
         """A page of the product's tags, by priority DESC, then name."""
         await self._require(products, [product_id], "product")
-        pages = await readers.tags_for_products(self._session, [product_id], first, after)
+        key = None if after is None else (after.priority, after.name_key, after.tag_id)
+        pages = await readers.tags_for_products(
+            self._session, [product_id], Slice(first, after=key)
+        )
         links, has_next = pages.get(product_id, ([], False))
         return Page(links, has_next)
 
@@ -257,7 +261,8 @@ class Associations:
     ) -> Page[ProductLink]:
         """A page of the tag's products, by product id ascending."""
         await self._require(tags, [tag_id], "tag")
-        pages = await readers.products_for_tags(self._session, [tag_id], first, after)
+        key = None if after is None else (after,)
+        pages = await readers.products_for_tags(self._session, [tag_id], Slice(first, after=key))
         links, has_next = pages.get(tag_id, ([], False))
         return Page(links, has_next)
 

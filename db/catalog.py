@@ -14,24 +14,24 @@ from sqlalchemy import (
     ColumnElement,
     Select,
     Table,
-    and_,
+    bindparam,
     delete,
     exists,
     func,
     insert,
-    or_,
     select,
     update,
 )
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db import names, readers
+from db import names, orders, readers
 from db.associations import MAX_ITEMS, Associations, TagRef, WantedTag
 from db.dialects import insert_ignoring_conflicts
 from db.engine import write_transaction
 from db.errors import Conflict, NotFound, TooMany
 from db.models import is_storable_id, product_tags, products, tags, utcnow
+from db.paging import Order, Slice, Sort, cut, slice_params, slice_shape, take
 from db.records import Changed, Page, ProductRecord, TagRecord
 
 S = TypeVar("S", bound=Select[Any])
@@ -45,14 +45,6 @@ class ProductFilter:
     any_tags: tuple[int, ...] | None = None
     all_tags: tuple[int, ...] = ()
     none_tags: tuple[int, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class TagCursor:
-    """Where a page of tags (by name) resumes."""
-
-    name_key: str
-    tag_id: int
 
 
 class Catalog:
@@ -154,34 +146,32 @@ class Catalog:
         return (await readers.tags_by_keys(self._session, [key])).get(key)
 
     async def products_page(
-        self, first: int, after: int | None = None, where: ProductFilter | None = None
+        self,
+        window: Slice,
+        order: Order = orders.PRODUCTS_DEFAULT,
+        where: ProductFilter | None = None,
     ) -> Page[ProductRecord]:
-        """Products by id ascending, resuming after the product id `after`."""
+        """A page of products in any order of orders.PRODUCTS, either direction."""
         query = self._filtered_products(select(*readers.PRODUCT_COLUMNS), where)
-        if after is not None:
-            query = query.where(products.c.id > after)
-        rows = (await self._session.execute(query.order_by(products.c.id).limit(first + 1))).all()
-        return Page([readers.product_record(r) for r in rows[:first]], len(rows) > first)
+        rows = await self._page(query, orders.PRODUCTS[order.field], order, window)
+        items, more = take([readers.product_record(r) for r in rows], window)
+        return Page(items, more)
 
     async def count_products(self, where: ProductFilter | None = None) -> int:
         query = self._filtered_products(select(func.count()).select_from(products), where)
         return (await self._session.execute(query)).scalar_one()
 
     async def tags_page(
-        self, first: int, after: TagCursor | None = None, name_contains: str | None = None
+        self,
+        window: Slice,
+        order: Order = orders.TAGS_DEFAULT,
+        name_contains: str | None = None,
     ) -> Page[TagRecord]:
-        """Tags by name ascending (case-insensitively, then by id)."""
+        """A page of tags in any order of orders.TAGS (by name: case-insensitively)."""
         query = _tag_name_filter(select(*readers.TAG_COLUMNS), name_contains)
-        if after is not None:
-            query = query.where(
-                or_(
-                    tags.c.name_key > after.name_key,
-                    and_(tags.c.name_key == after.name_key, tags.c.id > after.tag_id),
-                )
-            )
-        query = query.order_by(tags.c.name_key, tags.c.id).limit(first + 1)
-        rows = (await self._session.execute(query)).all()
-        return Page([readers.tag_record(r) for r in rows[:first]], len(rows) > first)
+        rows = await self._page(query, orders.TAGS[order.field], order, window)
+        items, more = take([readers.tag_record(r) for r in rows], window)
+        return Page(items, more)
 
     async def count_tags(self, name_contains: str | None = None) -> int:
         query = _tag_name_filter(select(func.count()).select_from(tags), name_contains)
@@ -210,6 +200,12 @@ class Catalog:
         if where.none_tags:
             query = query.where(~_has_tag(where.none_tags))
         return query
+
+    async def _page(self, query: S, sort: Sort, order: Order, window: Slice) -> list[Any]:
+        """size + 1 rows of the slice, in reading order (see db.paging)."""
+        ordering, keyset = cut(sort, order, slice_shape(window))
+        query = query.where(*keyset).order_by(*ordering).limit(bindparam("limit"))
+        return list((await self._session.execute(query, slice_params(window))).all())
 
     async def _delete(self, table: Table, row_id: int, kind: str) -> None:
         _require_storable(row_id, kind)

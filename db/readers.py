@@ -8,14 +8,29 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Collection, Sequence
-from functools import cache
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import BindParameter, Select, and_, bindparam, func, or_, select
+from sqlalchemy import Select, and_, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db import orders
 from db.models import product_tags, products, tags
-from db.records import ProductLink, ProductRecord, TagLink, TagLinkKey, TagRecord
+from db.paging import (
+    LinkConditions,
+    Order,
+    RangeShape,
+    Shape,
+    Slice,
+    cut,
+    range_conditions,
+    range_params,
+    range_shape,
+    slice_params,
+    slice_shape,
+    take,
+)
+from db.records import ProductLink, ProductRecord, TagLink, TagRecord
 
 TAG_COLUMNS = (tags.c.id, tags.c.name, tags.c.name_key, tags.c.created_at)
 PRODUCT_COLUMNS = (products.c.id, products.c.name, products.c.created_at, products.c.updated_at)
@@ -50,115 +65,128 @@ async def products_by_ids(session: AsyncSession, ids: Collection[int]) -> dict[i
 async def tags_for_products(
     session: AsyncSession,
     product_ids: Collection[int],
-    first: int,
-    after: TagLinkKey | None = None,
+    window: Slice,
+    order: Order = orders.TAG_LINKS_DEFAULT,
+    where: LinkConditions | None = None,
 ) -> dict[int, tuple[list[TagLink], bool]]:
-    """A page of each product's tags, by priority DESC, then name, then id.
+    """A page of each product's tags, in any order of orders.TAG_LINKS, either direction.
 
-    Shape:
+    Shape (the default order, forwards):
         SELECT * FROM (
           SELECT pt.product_id, pt.priority, pt.added_at, t.*,
                  row_number() OVER (PARTITION BY pt.product_id
                                     ORDER BY pt.priority DESC, t.name_key, t.id) AS rn
           FROM product_tags pt JOIN tags t ON t.id = pt.tag_id
-          WHERE pt.product_id IN (:ids) [AND (priority, name_key, id) after the cursor]
-        ) WHERE rn <= :first + 1
-    Returns {product_id: (links, has_next_page)}; products without tags are absent.
+          WHERE pt.product_id IN (:ids) [AND the link conditions]
+                [AND (priority, name_key, id) after :after] [AND ... before :before]
+        ) WHERE rn <= :size + 1
+    A backward slice (`last`) reads the reversed order and turns each page round.
+    Returns {product_id: (links, more_beyond)}; products without tags are absent.
     """
-    params: dict[str, object] = {"ids": list(product_ids), "limit": first + 1}
-    if after is not None:
-        params.update(priority=after.priority, name_key=after.name_key, tag_id=after.tag_id)
+    params = {"ids": list(product_ids), **slice_params(window), **_link_params(where)}
+    statement = _tags_page(order, slice_shape(window), _link_shape(where))
     grouped: dict[int, list[TagLink]] = defaultdict(list)
-    rows = (await session.execute(_tags_page(after is not None), params)).all()
-    for product_id, priority, added_at, tag_id, name, key, created_at, _rn in rows:
+    for product_id, priority, added_at, tag_id, name, key, created_at, _rn in (
+        await session.execute(statement, params)
+    ).all():
         grouped[product_id].append(
             TagLink(TagRecord(tag_id, name, key, created_at), priority, added_at)
         )
-    return {pid: (links[:first], len(links) > first) for pid, links in grouped.items()}
+    return {pid: take(links, window) for pid, links in grouped.items()}
 
 
 async def products_for_tags(
     session: AsyncSession,
     tag_ids: Collection[int],
-    first: int,
-    after: int | None = None,
+    window: Slice,
+    order: Order = orders.PRODUCT_LINKS_DEFAULT,
+    where: LinkConditions | None = None,
 ) -> dict[int, tuple[list[ProductLink], bool]]:
-    """A page of each tag's products, by product id ascending, resuming after `after`.
+    """A page of each tag's products, in any order of orders.PRODUCT_LINKS, either direction.
 
-    Shape:
+    Shape (the default order, forwards):
         SELECT w.tag_id, pt.priority, pt.added_at, p.*, w.rn FROM (
           SELECT tag_id, product_id,
                  row_number() OVER (PARTITION BY tag_id ORDER BY product_id) AS rn
           FROM product_tags
-          WHERE tag_id IN (:ids) [AND product_id > :after]
+          WHERE tag_id IN (:ids) [AND the link conditions]
+                [AND product_id > :after] [AND product_id < :before]
         ) w
         JOIN product_tags pt ON (pt.product_id, pt.tag_id) = (w.product_id, w.tag_id)
         JOIN products p ON p.id = w.product_id
-        WHERE w.rn <= :first + 1
-    The window reads only the (tag_id, product_id) index, and only the rows that survive
-    it are joined to the junction's own columns and the products: a popular tag has
-    thousands of products, and joining them all first made this the slowest statement of
-    a request.
-    Returns {tag_id: (links, has_next_page)}; tags without products are absent.
+        WHERE w.rn <= :size + 1
+    By id, the window reads only the (tag_id, product_id) index, and only the rows that
+    survive it are joined to the junction's own columns and the products: a popular tag
+    has thousands of products, and joining them all first made this the slowest statement
+    of a request. Ordering by name joins products inside the window (it sorts by them).
+    Returns {tag_id: (links, more_beyond)}; tags without products are absent.
     """
-    params: dict[str, object] = {"ids": list(tag_ids), "limit": first + 1}
-    if after is not None:
-        params["after"] = after
+    params = {"ids": list(tag_ids), **slice_params(window), **_link_params(where)}
+    statement = _products_page(order, slice_shape(window), _link_shape(where))
     grouped: dict[int, list[ProductLink]] = defaultdict(list)
-    rows = (await session.execute(_products_page(after is not None), params)).all()
-    for tag_id, priority, added_at, product_id, name, created_at, updated_at, _rn in rows:
+    for tag_id, priority, added_at, product_id, name, created_at, updated_at, _rn in (
+        await session.execute(statement, params)
+    ).all():
         product = ProductRecord(product_id, name, created_at, updated_at)
         grouped[tag_id].append(ProductLink(product, priority, added_at))
-    return {tid: (links[:first], len(links) > first) for tid, links in grouped.items()}
+    return {tid: take(links, window) for tid, links in grouped.items()}
 
 
-# The paged statements are built once (per cursor variant) and bound per call: building a
-# windowed subquery costs more Python time than the database spends running it.
+# The paged statements are built once per (order, slice shape, conditions shape) and bound
+# per call: building a windowed subquery costs more Python time than the database spends
+# running it.
+
+LinkShape = tuple[RangeShape, RangeShape]
 
 
-@cache
-def _tags_page(with_cursor: bool) -> Select[Any]:
-    rn = func.row_number().over(
-        partition_by=product_tags.c.product_id,
-        order_by=(product_tags.c.priority.desc(), tags.c.name_key, tags.c.id),
+def _link_shape(where: LinkConditions | None) -> LinkShape:
+    if where is None:
+        return (False, False), (False, False)
+    return range_shape(where.priority), range_shape(where.added_at)
+
+
+def _link_params(where: LinkConditions | None) -> dict[str, Any]:
+    if where is None:
+        return {}
+    return {**range_params(where.priority, "priority"), **range_params(where.added_at, "added")}
+
+
+def _link_conditions(shape: LinkShape) -> list[Any]:
+    """The junction's columns within the bound ranges (bounds bound as :priority_gte, ...)."""
+    priority, added = shape
+    return range_conditions(product_tags.c.priority, priority, "priority") + range_conditions(
+        product_tags.c.added_at, added, "added"
     )
+
+
+@lru_cache(maxsize=512)
+def _tags_page(order: Order, shape: Shape, link_shape: LinkShape) -> Select[Any]:
+    ordering, keyset = cut(orders.TAG_LINKS[order.field], order, shape)
+    rn = func.row_number().over(partition_by=product_tags.c.product_id, order_by=ordering)
     inner = (
         select(product_tags.c.product_id, product_tags.c.priority, product_tags.c.added_at)
         .add_columns(*TAG_COLUMNS, rn.label("rn"))
         .join(tags, tags.c.id == product_tags.c.tag_id)
         .where(product_tags.c.product_id.in_(bindparam("ids", expanding=True)))
+        .where(*_link_conditions(link_shape), *keyset)
     )
-    if with_cursor:
-        priority: BindParameter[int] = bindparam("priority")
-        key: BindParameter[str] = bindparam("name_key")
-        inner = inner.where(
-            or_(
-                product_tags.c.priority < priority,
-                and_(
-                    product_tags.c.priority == priority,
-                    or_(
-                        tags.c.name_key > key,
-                        and_(tags.c.name_key == key, tags.c.id > bindparam("tag_id")),
-                    ),
-                ),
-            )
-        )
     page = inner.subquery()
     return (
         select(page).where(page.c.rn <= bindparam("limit")).order_by(page.c.product_id, page.c.rn)
     )
 
 
-@cache
-def _products_page(with_cursor: bool) -> Select[Any]:
-    rn = func.row_number().over(
-        partition_by=product_tags.c.tag_id, order_by=product_tags.c.product_id
+@lru_cache(maxsize=512)
+def _products_page(order: Order, shape: Shape, link_shape: LinkShape) -> Select[Any]:
+    ordering, keyset = cut(orders.PRODUCT_LINKS[order.field], order, shape)
+    rn = func.row_number().over(partition_by=product_tags.c.tag_id, order_by=ordering)
+    window = (
+        select(product_tags.c.tag_id, product_tags.c.product_id, rn.label("rn"))
+        .where(product_tags.c.tag_id.in_(bindparam("ids", expanding=True)))
+        .where(*_link_conditions(link_shape), *keyset)
     )
-    window = select(product_tags.c.tag_id, product_tags.c.product_id, rn.label("rn")).where(
-        product_tags.c.tag_id.in_(bindparam("ids", expanding=True))
-    )
-    if with_cursor:
-        window = window.where(product_tags.c.product_id > bindparam("after"))
+    if order.field == "name":
+        window = window.join(products, products.c.id == product_tags.c.product_id)
     page = window.subquery()
     link = product_tags.alias("link")
     return (
@@ -173,24 +201,30 @@ def _products_page(with_cursor: bool) -> Select[Any]:
     )
 
 
-async def tag_counts(session: AsyncSession, product_ids: Collection[int]) -> dict[int, int]:
-    """How many tags each product has; products without tags are absent (count 0)."""
+async def tag_counts(
+    session: AsyncSession, product_ids: Collection[int], where: LinkConditions | None = None
+) -> dict[int, int]:
+    """How many tags each product has (that meet the conditions); absent means 0."""
     query = (
         select(product_tags.c.product_id, func.count())
         .where(product_tags.c.product_id.in_(product_ids))
+        .where(*_link_conditions(_link_shape(where)))
         .group_by(product_tags.c.product_id)
     )
-    return {pid: n for pid, n in await session.execute(query)}
+    return {pid: n for pid, n in await session.execute(query, _link_params(where))}
 
 
-async def product_counts(session: AsyncSession, tag_ids: Collection[int]) -> dict[int, int]:
-    """How many products each tag has; tags without products are absent (count 0)."""
+async def product_counts(
+    session: AsyncSession, tag_ids: Collection[int], where: LinkConditions | None = None
+) -> dict[int, int]:
+    """How many products each tag has (by links that meet the conditions); absent means 0."""
     query = (
         select(product_tags.c.tag_id, func.count())
         .where(product_tags.c.tag_id.in_(tag_ids))
+        .where(*_link_conditions(_link_shape(where)))
         .group_by(product_tags.c.tag_id)
     )
-    return {tid: n for tid, n in await session.execute(query)}
+    return {tid: n for tid, n in await session.execute(query, _link_params(where))}
 
 
 async def tag_ids_among(

@@ -25,6 +25,13 @@ class BadInput(GraphQLError):
         super().__init__(message, extensions={"code": "BAD_USER_INPUT"})
 
 
+class InvalidArgument(GraphQLError):
+    """An argument that is well-formed but cannot be used here (a cursor of another order)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, extensions={"code": "INVALID"})
+
+
 @dataclass(frozen=True, slots=True)
 class Problem:
     """One user error: where in the input, what is wrong, and its code."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
@@ -69,6 +70,52 @@ def decode_cursor(value: str, *types: type) -> tuple[Any, ...]:
     return tuple(parts)
 
 
+class OtherOrder(ValueError):
+    """A well-formed cursor made for another order of the connection."""
+
+    def __init__(self, made_for: str) -> None:
+        super().__init__(made_for)
+        self.made_for = made_for
+
+
+def encode_key_cursor(connection: str, order: str, key: tuple[Any, ...]) -> str:
+    """A cursor naming its connection and order, and holding the sort key of its row."""
+    wire = (v.isoformat() if isinstance(v, datetime) else v for v in key)
+    return encode_cursor(connection, order, *wire)
+
+
+def decode_key_cursor(
+    value: str, connection: str, order: str, types: tuple[type, ...]
+) -> tuple[Any, ...]:
+    """The sort key in a cursor of this connection and order; OtherOrder when it was made
+    for another order, ValueError when it is malformed or of another connection.
+    Datetimes travel as ISO 8601 text with their offset and come back aware, to the
+    microsecond."""
+    try:
+        parts = json.loads(base64.urlsafe_b64decode(value.encode("ascii")))
+    except (binascii.Error, UnicodeError, ValueError) as error:
+        raise ValueError(f"{_quoted(value)} is not a valid cursor") from error
+    if not isinstance(parts, list) or len(parts) < 2 or parts[0] != connection:
+        raise ValueError(f"{_quoted(value)} is not a cursor of {connection}")
+    if parts[1] != order:
+        raise OtherOrder(str(parts[1]))
+    wire = tuple(str if t is datetime else t for t in types)
+    (_, _, *key) = decode_cursor(value, str, str, *wire)
+    try:
+        return tuple(
+            _aware(datetime.fromisoformat(v)) if t is datetime else v
+            for v, t in zip(key, types, strict=True)
+        )
+    except ValueError as error:
+        raise ValueError(f"{_quoted(value)} is not a valid cursor") from error
+
+
 def _quoted(value: str) -> str:
     """The value for an error message, shortened: a client may send megabytes of it."""
     return repr(value if len(value) <= _SHOWN else value[:_SHOWN] + "...")
+
+
+def _aware(moment: datetime) -> datetime:
+    if moment.tzinfo is None:
+        raise ValueError("a cursor's time has an offset")
+    return moment

@@ -15,15 +15,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.dataloader import DataLoader
 
 from db import readers
-from db.records import ProductLink, ProductRecord, TagLink, TagLinkKey, TagRecord
+from db.paging import LinkConditions, Order, Slice
+from db.records import ProductLink, ProductRecord, TagLink, TagRecord
 
 V = TypeVar("V")
 T = TypeVar("T")
 R = TypeVar("R")
 
-# (parent id, first, after): one page of a parent's links.
-TagPageKey = tuple[int, int, TagLinkKey | None]
-ProductPageKey = tuple[int, int, int | None]
+# (parent id, slice, order, conditions): one page of a parent's links.
+PageKey = tuple[int, Slice, Order, LinkConditions | None]
+# (parent id, conditions): how many links of a parent meet them.
+CountKey = tuple[int, LinkConditions | None]
 TagLinkPage = tuple[list[TagLink], bool]
 ProductLinkPage = tuple[list[ProductLink], bool]
 # (product id, tag ids asked about)
@@ -56,27 +58,29 @@ class Loaders:
         found = await readers.tags_by_keys(self._session, keys)
         return [found.get(k) for k in keys]
 
-    async def _tag_pages(self, keys: Sequence[TagPageKey]) -> list[TagLinkPage]:
-        async def read(
-            ids: list[int], args: tuple[int, TagLinkKey | None]
-        ) -> dict[int, TagLinkPage]:
+    async def _tag_pages(self, keys: Sequence[PageKey]) -> list[TagLinkPage]:
+        async def read(ids: list[int], args: tuple[Any, ...]) -> dict[int, TagLinkPage]:
             return await readers.tags_for_products(self._session, ids, *args)
 
         return await _grouped(keys, read, ([], False))
 
-    async def _product_pages(self, keys: Sequence[ProductPageKey]) -> list[ProductLinkPage]:
+    async def _product_pages(self, keys: Sequence[PageKey]) -> list[ProductLinkPage]:
         async def read(ids: list[int], args: tuple[Any, ...]) -> dict[int, ProductLinkPage]:
             return await readers.products_for_tags(self._session, ids, *args)
 
         return await _grouped(keys, read, ([], False))
 
-    async def _tag_counts(self, ids: Sequence[int]) -> list[int]:
-        counts = await readers.tag_counts(self._session, ids)
-        return [counts.get(i, 0) for i in ids]
+    async def _tag_counts(self, keys: Sequence[CountKey]) -> list[int]:
+        async def read(ids: list[int], args: tuple[Any, ...]) -> dict[int, int]:
+            return await readers.tag_counts(self._session, ids, *args)
 
-    async def _product_counts(self, ids: Sequence[int]) -> list[int]:
-        counts = await readers.product_counts(self._session, ids)
-        return [counts.get(i, 0) for i in ids]
+        return await _grouped(keys, read, 0)
+
+    async def _product_counts(self, keys: Sequence[CountKey]) -> list[int]:
+        async def read(ids: list[int], args: tuple[Any, ...]) -> dict[int, int]:
+            return await readers.product_counts(self._session, ids, *args)
+
+        return await _grouped(keys, read, 0)
 
     async def _tag_ids_among(self, keys: Sequence[HasKey]) -> list[set[int]]:
         async def read(ids: list[int], args: tuple[Any, ...]) -> dict[int, set[int]]:

@@ -3,20 +3,25 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from datetime import datetime
+from typing import Generic, TypeVar
 
-from db import names
+from db import names, orders
 from db.associations import has_match
-from db.catalog import ProductFilter, TagCursor
+from db.catalog import ProductFilter
 from db.errors import Invalid
-from db.records import Page, ProductLink, ProductRecord, TagLink, TagLinkKey, TagRecord
+from db.paging import Key, LinkConditions, Order, Range, Slice, Sort
+from db.records import ProductLink, ProductRecord, TagLink, TagRecord
 from resolvers.context import RequestContext
-from resolvers.errors import BadInput, LimitExceeded
-from resolvers.ids import BadId, decode_cursor, decode_id, encode_cursor
+from resolvers.errors import BadInput, InvalidArgument, LimitExceeded
+from resolvers.ids import BadId, OtherOrder, decode_id, decode_key_cursor, encode_key_cursor
+from resolvers.loaders import then
 
 Node = ProductRecord | TagRecord
+T = TypeVar("T")
+R = TypeVar("R")
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,17 +31,101 @@ class TagMatchArgs:
     none: Sequence[str] | None = None
 
 
-def page_size(ctx: RequestContext, first: int | None) -> int:
-    """`first`, defaulted and checked: above the maximum is an error, never a silent clamp."""
+@dataclass(frozen=True, slots=True)
+class PageArgs:
+    """A connection's paging arguments, as given (Relay: first/after or last/before)."""
+
+    first: int | None = None
+    after: str | None = None
+    last: int | None = None
+    before: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Paged(Generic[T]):
+    """A page as a connection shows it: its items, Relay's two flags, and its cursors."""
+
+    items: Sequence[T]
+    has_next: bool
+    has_previous: bool
+    connection: str
+    order: Order
+    sort: Sort
+
+    def cursor(self, item: T) -> str:
+        return encode_key_cursor(self.connection, order_label(self.order), self.sort.key(item))
+
+
+def page_size(ctx: RequestContext, first: int | None, name: str = "first") -> int:
+    """`first` (or `last`), defaulted and checked: above the maximum is an error, never a
+    silent clamp."""
     if first is None:
         return ctx.limits.default_first
     if first < 0:
-        raise BadInput("`first` must not be negative")
+        raise BadInput(f"`{name}` must not be negative")
     if first > ctx.limits.max_first:
         raise LimitExceeded(
-            "MAX_FIRST_EXCEEDED", f"`first` may be at most {ctx.limits.max_first}, got {first}"
+            "MAX_FIRST_EXCEEDED", f"`{name}` may be at most {ctx.limits.max_first}, got {first}"
         )
     return first
+
+
+def order_of(field: str | None, direction: str | None, default: Order) -> Order:
+    """The order asked for: the default without a field; PRIORITY reads highest first
+    unless a direction is given, every other field lowest first."""
+    if field is None:
+        return default if direction is None else Order(default.field, direction == "desc")
+    if direction is None:
+        return Order(field, descending=field == "priority")
+    return Order(field, descending=direction == "desc")
+
+
+def order_label(order: Order) -> str:
+    """The order in the API's words ("PRIORITY DESC"): in cursors and in messages."""
+    name = "DATABASE_ID" if order.field == "id" else order.field.upper()
+    return f"{name} {'DESC' if order.descending else 'ASC'}"
+
+
+def page_window(
+    ctx: RequestContext, args: PageArgs, connection: str, sort: Sort, order: Order
+) -> Slice:
+    """The slice the arguments ask for; cursors must have been made for this order."""
+    if args.first is not None and args.last is not None:
+        raise BadInput("Give `first` or `last`, not both")
+    backward = args.last is not None
+    size = page_size(ctx, args.last, "last") if backward else page_size(ctx, args.first)
+    return Slice(
+        size,
+        backward=backward,
+        after=_cursor_key("after", args.after, connection, sort, order),
+        before=_cursor_key("before", args.before, connection, sort, order),
+    )
+
+
+def link_conditions(
+    priority: Range[int] | None, added_at: Range[datetime] | None
+) -> LinkConditions | None:
+    """Conditions on links from a LinkFilter; times must say their offset."""
+    bounds = (("gte", added_at.gte), ("lte", added_at.lte)) if added_at else ()
+    for side, moment in bounds:
+        if moment is not None and moment.tzinfo is None:
+            raise BadInput(
+                f"`filter.addedAt.{side}` needs a time zone offset, e.g. 2026-01-31T09:00:00Z"
+            )
+    if priority is None and added_at is None:
+        return None
+    return LinkConditions(priority, added_at)
+
+
+def paged(
+    found: tuple[Sequence[T], bool], window: Slice, connection: str, order: Order, sort: Sort
+) -> Paged[T]:
+    """Relay's flags: beyond the page in the reading direction is `found`'s second part;
+    the other side has more when a cursor bounds it (as the spec allows, not counted)."""
+    items, more = found
+    if window.backward:
+        return Paged(items, window.before is not None, more, connection, order, sort)
+    return Paged(items, more, window.after is not None, connection, order, sort)
 
 
 # -- lookups -----------------------------------------------------------------------------
@@ -98,12 +187,13 @@ def product_filter(
 
 
 async def products(
-    ctx: RequestContext, first: int | None, after: str | None, where: ProductFilter | None
-) -> Page[ProductRecord]:
-    """Products by database id ascending."""
-    size = page_size(ctx, first)
-    after_id = None if after is None else _cursor(after, int)[0]
-    return await ctx.catalog().products_page(size, after_id, where)
+    ctx: RequestContext, args: PageArgs, order: Order, where: ProductFilter | None
+) -> Paged[ProductRecord]:
+    """A page of products in the order asked for (by databaseId when none is)."""
+    sort = orders.PRODUCTS[order.field]
+    window = page_window(ctx, args, "products", sort, order)
+    page = await ctx.catalog().products_page(window, order, where)
+    return paged((page.items, page.has_next), window, "products", order, sort)
 
 
 async def products_total(ctx: RequestContext, where: ProductFilter | None) -> int:
@@ -111,25 +201,18 @@ async def products_total(ctx: RequestContext, where: ProductFilter | None) -> in
 
 
 async def tags(
-    ctx: RequestContext, first: int | None, after: str | None, name_contains: str | None
-) -> Page[TagRecord]:
-    """Tags by name ascending (case-insensitively)."""
-    size = page_size(ctx, first)
-    cursor = None if after is None else TagCursor(*_cursor(after, str, int))
+    ctx: RequestContext, args: PageArgs, order: Order, name_contains: str | None
+) -> Paged[TagRecord]:
+    """A page of tags in the order asked for (by name, case-insensitively, when none is)."""
+    sort = orders.TAGS[order.field]
+    window = page_window(ctx, args, "tags", sort, order)
     name_part = _name_part("filter.nameContains", name_contains)
-    return await ctx.catalog().tags_page(size, cursor, name_part)
+    page = await ctx.catalog().tags_page(window, order, name_part)
+    return paged((page.items, page.has_next), window, "tags", order, sort)
 
 
 async def tags_total(ctx: RequestContext, name_contains: str | None) -> int:
     return await ctx.catalog().count_tags(name_contains)
-
-
-def product_cursor(record: ProductRecord) -> str:
-    return encode_cursor(record.id)
-
-
-def tag_cursor(record: TagRecord) -> str:
-    return encode_cursor(record.name_key, record.id)
 
 
 # -- nested, batched through the request's loaders ---------------------------------------
@@ -140,37 +223,42 @@ def tag_cursor(record: TagRecord) -> str:
 
 
 def tags_of_product(
-    ctx: RequestContext, product_id: int, first: int | None, after: str | None
-) -> Awaitable[tuple[list[TagLink], bool]]:
-    """A page of a product's tags by priority DESC, then name."""
-    size = page_size(ctx, first)
-    key = None if after is None else TagLinkKey(*_cursor(after, int, str, int))
-    return ctx.loaders.tags_page.load((product_id, size, key))
+    ctx: RequestContext,
+    product_id: int,
+    args: PageArgs,
+    order: Order,
+    where: LinkConditions | None,
+    shape: Callable[[Paged[TagLink]], R],
+) -> Awaitable[R]:
+    """A page of a product's tags (by priority DESC, then name, when no order is asked),
+    shaped into what the field returns."""
+    sort = orders.TAG_LINKS[order.field]
+    window = page_window(ctx, args, "Product.tags", sort, order)
+    found = ctx.loaders.tags_page.load((product_id, window, order, where))
+    return then(found, lambda page: shape(paged(page, window, "Product.tags", order, sort)))
 
 
 def products_of_tag(
-    ctx: RequestContext, tag_id: int, first: int | None, after: str | None
-) -> Awaitable[tuple[list[ProductLink], bool]]:
-    """A page of a tag's products by product id ascending."""
-    size = page_size(ctx, first)
-    after_id = None if after is None else _cursor(after, int)[0]
-    return ctx.loaders.products_page.load((tag_id, size, after_id))
+    ctx: RequestContext,
+    tag_id: int,
+    args: PageArgs,
+    order: Order,
+    where: LinkConditions | None,
+    shape: Callable[[Paged[ProductLink]], R],
+) -> Awaitable[R]:
+    """A page of a tag's products (by databaseId when no order is asked), shaped."""
+    sort = orders.PRODUCT_LINKS[order.field]
+    window = page_window(ctx, args, "Tag.products", sort, order)
+    found = ctx.loaders.products_page.load((tag_id, window, order, where))
+    return then(found, lambda page: shape(paged(page, window, "Tag.products", order, sort)))
 
 
-def tag_count(ctx: RequestContext, product_id: int) -> Awaitable[int]:
-    return ctx.loaders.tag_count.load(product_id)
+def tag_count(ctx: RequestContext, product_id: int, where: LinkConditions | None) -> Awaitable[int]:
+    return ctx.loaders.tag_count.load((product_id, where))
 
 
-def product_count(ctx: RequestContext, tag_id: int) -> Awaitable[int]:
-    return ctx.loaders.product_count.load(tag_id)
-
-
-def tag_link_cursor(link: TagLink) -> str:
-    return encode_cursor(link.priority, link.tag.name_key, link.tag.id)
-
-
-def product_link_cursor(link: ProductLink) -> str:
-    return encode_cursor(link.product.id)
+def product_count(ctx: RequestContext, tag_id: int, where: LinkConditions | None) -> Awaitable[int]:
+    return ctx.loaders.product_count.load((tag_id, where))
 
 
 async def has_tags(
@@ -211,15 +299,25 @@ async def has_tags(
 # -- inside ------------------------------------------------------------------------------
 
 
-def _cursor(value: str, *types: type) -> tuple[Any, ...]:
+def _cursor_key(
+    name: str, value: str | None, connection: str, sort: Sort, order: Order
+) -> Key | None:
+    if value is None:
+        return None
+    label = order_label(order)
     try:
-        parts = decode_cursor(value, *types)
+        key = decode_key_cursor(value, connection, label, sort.types)
+    except OtherOrder as error:
+        raise InvalidArgument(
+            f"`{name}`: this cursor was made for orderBy {error.made_for}, not {label}; "
+            "page with the order the cursor came from, or start again without a cursor"
+        ) from error
     except ValueError as error:
-        raise BadInput(f"`after`: {error}") from error
-    if any(isinstance(part, str) and "\x00" in part for part in parts):
-        # Our cursors carry name keys, which never hold NUL (PostgreSQL cannot compare it).
-        raise BadInput(f"`after`: {value!r} is not a valid cursor")
-    return parts
+        raise BadInput(f"`{name}`: {error}") from error
+    if any(isinstance(part, str) and "\x00" in part for part in key):
+        # Our cursors carry names, which never hold NUL (PostgreSQL cannot compare it).
+        raise BadInput(f"`{name}`: not a valid cursor (it holds a NUL character)")
+    return key
 
 
 def _name_part(field: str, value: str | None) -> str | None:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import Enum
 
 import strawberry
+
+from db.paging import Range
 
 DRY_RUN = (
     "Run the write and answer what it would change, then roll it back: nothing is written. "
@@ -86,6 +89,44 @@ class ApplyTagsInput:
         default=LinkMode.ADD, description="Add (the default), set or remove the tags."
     )
     dry_run: bool = strawberry.field(default=False, description=DRY_RUN)
+
+
+@strawberry.input(description="Whole numbers from `gte` to `lte`, both included.")
+class IntRange:
+    gte: int | None = strawberry.field(default=None, description="At least this; open if null.")
+    lte: int | None = strawberry.field(default=None, description="At most this; open if null.")
+
+    def bounds(self) -> Range[int]:
+        return Range(self.gte, self.lte)
+
+
+@strawberry.input(
+    description="Moments from `gte` to `lte`, both included, each with its time zone offset "
+    "(e.g. 2026-01-31T09:00:00Z)."
+)
+class DateTimeRange:
+    gte: datetime | None = strawberry.field(
+        default=None, description="At this moment or later; open if null."
+    )
+    lte: datetime | None = strawberry.field(
+        default=None, description="At this moment or earlier; open if null."
+    )
+
+    def bounds(self) -> Range[datetime]:
+        return Range(self.gte, self.lte)
+
+
+@strawberry.input(
+    description="Which links of a connection it keeps, by the link's own columns; "
+    "`totalCount` counts the same links."
+)
+class LinkFilter:
+    priority: IntRange | None = strawberry.field(
+        default=None, description="Only links whose priority lies in this range."
+    )
+    added_at: DateTimeRange | None = strawberry.field(
+        default=None, description="Only links made within this time range."
+    )
 
 
 @strawberry.input(description="Tag conditions on products, by tag id.")

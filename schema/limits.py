@@ -19,7 +19,8 @@ A list may hold `max_items` items, except the bulk lists named in `bulk_lists`
 too (each applyTags item's tags).
 
 The node estimate follows the GitHub API: every connection field costs the product of the
-`first` arguments along its path, and a request may cost at most `max_nodes` in sum.
+`first` (or `last`) arguments along its path, and a request may cost at most `max_nodes`
+in sum. `last` has the same limit as `first`.
 """
 
 from __future__ import annotations
@@ -352,16 +353,19 @@ class _Estimate:
             self._check_lists(name, value, argument.type if argument else None, None)
         cost = 0
         if "first" in definition.args:
-            first = self._int(arguments.get("first"))
-            if first is None:
-                first = self.limits.default_first
-            if first > self.limits.max_first:
-                raise limit_error(
-                    "MAX_FIRST_EXCEEDED",
-                    f"`first` may be at most {self.limits.max_first}, got {first}",
-                    node,
-                )
-            multiplier *= max(first, 0)
+            sizes = []
+            for name in ("first", "last"):
+                size = self._int(arguments.get(name))
+                if size is None:
+                    continue
+                sizes.append(size)
+                if size > self.limits.max_first:
+                    raise limit_error(
+                        "MAX_FIRST_EXCEEDED",
+                        f"`{name}` may be at most {self.limits.max_first}, got {size}",
+                        node,
+                    )
+            multiplier *= max(max(sizes, default=self.limits.default_first), 0)
             cost = multiplier
         child = get_named_type(definition.type)
         if isinstance(child, GraphQLObjectType) or hasattr(child, "fields"):

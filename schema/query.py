@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
+from db.orders import PRODUCTS_DEFAULT, TAGS_DEFAULT
 from db.records import ProductRecord, TagRecord
 from resolvers import queries
-from resolvers.context import DEFAULT_FIRST
+from schema import orders
 from schema.inputs import ProductFilter, TagFilter
+from schema.orders import ProductOrder, TagOrder
 from schema.types import (
+    AFTER,
+    BEFORE,
+    FIRST,
+    LAST,
+    ORDER,
     Info,
     Node,
     Product,
@@ -41,13 +50,18 @@ class Query:
         record = await queries.product(info.context, id)
         return None if record is None else Product.of(record)
 
-    @strawberry.field(description="Products by databaseId ascending.")
+    @strawberry.field(
+        description="Products, by databaseId ascending unless `orderBy` says otherwise."
+    )
     async def products(
         self,
         info: Info,
-        first: int | None = DEFAULT_FIRST,
-        after: str | None = None,
+        first: Annotated[int | None, strawberry.argument(description=FIRST)] = None,
+        after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
         filter: ProductFilter | None = None,
+        last: Annotated[int | None, strawberry.argument(description=LAST)] = None,
+        before: Annotated[str | None, strawberry.argument(description=BEFORE)] = None,
+        order_by: Annotated[ProductOrder | None, strawberry.argument(description=ORDER)] = None,
     ) -> ProductConnection:
         tags = filter.tags if filter else None
         where = queries.product_filter(
@@ -55,8 +69,13 @@ class Query:
             filter.name_contains if filter else None,
             None if tags is None else queries.TagMatchArgs(tags.any, tags.all, tags.none),
         )
-        page = await queries.products(info.context, first, after, where)
-        return ProductConnection(page=page, after=after, filter=where)
+        page = await queries.products(
+            info.context,
+            queries.PageArgs(first, after, last, before),
+            orders.order(order_by, PRODUCTS_DEFAULT),
+            where,
+        )
+        return ProductConnection(page=page, filter=where)
 
     @strawberry.field(
         description="A tag by global id or by name (compared by key: case-insensitive, "
@@ -68,14 +87,24 @@ class Query:
         record = await queries.tag(info.context, id, name)
         return None if record is None else Tag.of(record)
 
-    @strawberry.field(description="Tags by name ascending.")
+    @strawberry.field(
+        description="Tags, by name ascending (case-insensitively) unless `orderBy` says otherwise."
+    )
     async def tags(
         self,
         info: Info,
-        first: int | None = DEFAULT_FIRST,
-        after: str | None = None,
+        first: Annotated[int | None, strawberry.argument(description=FIRST)] = None,
+        after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
         filter: TagFilter | None = None,
+        last: Annotated[int | None, strawberry.argument(description=LAST)] = None,
+        before: Annotated[str | None, strawberry.argument(description=BEFORE)] = None,
+        order_by: Annotated[TagOrder | None, strawberry.argument(description=ORDER)] = None,
     ) -> TagConnection:
         name_contains = filter.name_contains if filter else None
-        page = await queries.tags(info.context, first, after, name_contains)
-        return TagConnection(page=page, after=after, name_contains=name_contains)
+        page = await queries.tags(
+            info.context,
+            queries.PageArgs(first, after, last, before),
+            orders.order(order_by, TAGS_DEFAULT),
+            name_contains,
+        )
+        return TagConnection(page=page, name_contains=name_contains)

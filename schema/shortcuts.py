@@ -70,13 +70,15 @@ _PLAIN_SCALARS = frozenset({"Int", "String", "ID", "Boolean"})
 
 
 def _direct_resolvers(schema: strawberry.Schema) -> None:
-    """Call resolvers whose arguments are all plain scalars without Strawberry's wrapper.
+    """Call resolvers without Strawberry's wrapper while their arguments are plain scalars.
 
-    For such arguments Strawberry's conversion is the identity but still costs a
+    For plain scalar arguments Strawberry's conversion is the identity but still costs a
     per-call walk over the arguments (Product.tags runs once per product of a page).
     The call is the same: the method with its source as self, the Info and the arguments
-    under their Python names. Fields with extensions, permissions, other argument types
-    or root/parent parameters keep the wrapper.
+    under their Python names. Arguments of other types (orderBy, filter) need Strawberry's
+    conversion into input objects: while any of them is given, the call goes through the
+    wrapper as before. Fields with extensions, permissions or root/parent parameters always
+    keep the wrapper.
     """
     for graphql_field, field in _fields(schema):
         resolver = field.base_resolver
@@ -88,23 +90,37 @@ def _direct_resolvers(schema: strawberry.Schema) -> None:
             or resolver.root_parameter is not None
             or resolver.parent_parameter is not None
             or not callable(resolver.wrapped_func)  # static and class methods
-            or not all(
-                getattr(get_nullable_type(a.type), "name", None) in _PLAIN_SCALARS
-                for a in graphql_field.args.values()
-            )
         ):
             continue
+        converted = frozenset(
+            name
+            for name, argument in graphql_field.args.items()
+            if getattr(get_nullable_type(argument.type), "name", None) not in _PLAIN_SCALARS
+        )
         names = {
             a.graphql_name or to_camel_case(a.python_name): a.python_name for a in field.arguments
         }
         info_name = resolver.info_parameter.name if resolver.info_parameter else None
-        graphql_field.resolve = _direct(resolver.wrapped_func, names, info_name, field)
+        graphql_field.resolve = _direct(
+            resolver.wrapped_func, names, info_name, field, converted, graphql_field.resolve
+        )
 
 
 def _direct(
-    method: Callable[..., Any], names: dict[str, str], info_name: str | None, field: Any
+    method: Callable[..., Any],
+    names: dict[str, str],
+    info_name: str | None,
+    field: Any,
+    converted: frozenset[str],
+    wrapper: Callable[..., Any] | None,
 ) -> Callable[..., Any]:
     def resolve(source: Any, info: Any, **arguments: Any) -> Any:
+        if (
+            converted
+            and wrapper is not None
+            and any(arguments.get(name) is not None for name in converted)
+        ):
+            return wrapper(source, info, **arguments)
         kwargs = {names[name]: value for name, value in arguments.items()}
         if info_name is not None:
             kwargs[info_name] = Info(_raw_info=info, _field=field)

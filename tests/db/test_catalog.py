@@ -7,8 +7,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import readers
 from db.associations import MAX_ITEMS
-from db.catalog import Catalog, ProductFilter, TagCursor
+from db.catalog import Catalog, ProductFilter
 from db.errors import Conflict, Invalid, NotFound, TooMany
+from db.paging import Key, Slice
 from db.records import Changed
 from tests.db.rows import Factory, Stored
 
@@ -282,7 +283,7 @@ async def shop(make: Factory) -> Shop:
 
 
 async def listed(catalog: Catalog, where: ProductFilter) -> list[int]:
-    page = await catalog.products_page(first=50, where=where)
+    page = await catalog.products_page(Slice(50), where=where)
     assert page.has_next is False
     assert await catalog.count_products(where) == len(page.items)
     return [product.id for product in page.items]
@@ -340,7 +341,7 @@ async def test_products_filter_with_too_many_tags_is_refused(catalog: Catalog) -
     where = ProductFilter(all_tags=tuple(range(1, MAX_ITEMS + 2)))
 
     with pytest.raises(TooMany) as error:
-        await catalog.products_page(first=10, where=where)
+        await catalog.products_page(Slice(10), where=where)
 
     assert error.value.field == "tags.all"
 
@@ -349,13 +350,13 @@ async def test_products_page_pages_by_id_to_the_end(catalog: Catalog, make: Fact
     product_ids = await make.products(*(f"Product {n}" for n in range(7)))
 
     seen: list[int] = []
-    after: int | None = None
+    after: Key | None = None
     has_next = True
     while has_next:
-        page = await catalog.products_page(first=3, after=after)
+        page = await catalog.products_page(Slice(3, after=after))
         seen.extend(product.id for product in page.items)
         has_next = page.has_next
-        after = page.items[-1].id
+        after = (page.items[-1].id,)
 
     assert seen == product_ids
     assert await catalog.count_products() == 7
@@ -364,8 +365,8 @@ async def test_products_page_pages_by_id_to_the_end(catalog: Catalog, make: Fact
 async def test_products_page_pages_a_filtered_listing(catalog: Catalog, shop: Shop) -> None:
     where = ProductFilter(any_tags=(shop.sale, shop.new))
 
-    first = await catalog.products_page(first=2, where=where)
-    rest = await catalog.products_page(first=2, after=first.items[-1].id, where=where)
+    first = await catalog.products_page(Slice(2), where=where)
+    rest = await catalog.products_page(Slice(2, after=(first.items[-1].id,)), where=where)
 
     assert [p.id for p in first.items] == [shop.red, shop.blue]
     assert first.has_next is True
@@ -383,16 +384,16 @@ async def test_tags_page_orders_by_name_case_insensitively_and_pages_to_the_end(
     await make.tags(*names)
 
     seen: list[str] = []
-    after: TagCursor | None = None
+    after: Key | None = None
     pages = 0
     while True:
-        page = await catalog.tags_page(first=3, after=after)
+        page = await catalog.tags_page(Slice(3, after=after))
         pages += 1
         seen.extend(tag.name for tag in page.items)
         if not page.has_next:
             break
         last = page.items[-1]
-        after = TagCursor(last.name_key, last.id)
+        after = (last.name_key, last.id)
 
     assert seen == sorted(names, key=str.casefold)
     assert pages == 3
@@ -404,11 +405,11 @@ async def test_tags_filter_by_name_is_a_case_insensitive_substring(
 ) -> None:
     await make.tags("Summer Sale", "SALES", "New", "100%", "1000")
 
-    page = await catalog.tags_page(first=10, name_contains=" sale")
+    page = await catalog.tags_page(Slice(10), name_contains=" sale")
 
     assert [tag.name for tag in page.items] == ["SALES", "Summer Sale"]
     assert await catalog.count_tags(name_contains="sale") == 2
-    assert [t.name for t in (await catalog.tags_page(first=10, name_contains="0%")).items] == [
+    assert [t.name for t in (await catalog.tags_page(Slice(10), name_contains="0%")).items] == [
         "100%"
     ]
 
@@ -419,6 +420,6 @@ async def test_tags_page_orders_keys_by_code_point_on_every_database(
     names = ["a-b", "ab", "a b", "a_b", "Zed", "éclair", "apple", "Ä"]
     await make.tags(*names)
 
-    page = await catalog.tags_page(first=len(names))
+    page = await catalog.tags_page(Slice(len(names)))
 
     assert [tag.name for tag in page.items] == sorted(names, key=str.casefold)

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import readers
 from db.models import product_tags, products, tags, utcnow
-from db.records import TagLinkKey
+from db.paging import Slice
 from db.statements import record_statements
 
 RING = 500
@@ -75,8 +75,8 @@ async def ring(session: AsyncSession) -> Ring:
 
 Read = Callable[[AsyncSession, Ring, int], Awaitable[dict[Any, Any]]]
 READERS: dict[str, Read] = {
-    "tags_for_products": lambda s, r, n: readers.tags_for_products(s, r.product_ids[:n], 2),
-    "products_for_tags": lambda s, r, n: readers.products_for_tags(s, r.tag_ids[:n], 2),
+    "tags_for_products": lambda s, r, n: readers.tags_for_products(s, r.product_ids[:n], Slice(2)),
+    "products_for_tags": lambda s, r, n: readers.products_for_tags(s, r.tag_ids[:n], Slice(2)),
     "tag_counts": lambda s, r, n: readers.tag_counts(s, r.product_ids[:n]),
     "product_counts": lambda s, r, n: readers.product_counts(s, r.tag_ids[:n]),
     "tag_ids_among": lambda s, r, n: readers.tag_ids_among(s, r.product_ids[:n], r.tag_ids),
@@ -103,7 +103,7 @@ async def test_tags_for_products_gives_each_product_its_first_tags_and_whether_m
 ) -> None:
     some = [0, 7, RING - 1]
 
-    pages = await readers.tags_for_products(session, [ring.product_ids[i] for i in some], 2)
+    pages = await readers.tags_for_products(session, [ring.product_ids[i] for i in some], Slice(2))
 
     for i in some:
         links, has_next = pages[ring.product_ids[i]]
@@ -115,7 +115,7 @@ async def test_tags_for_products_gives_each_product_its_first_tags_and_whether_m
 async def test_tags_for_products_says_a_complete_page_is_the_last(
     session: AsyncSession, ring: Ring
 ) -> None:
-    pages = await readers.tags_for_products(session, ring.product_ids[:3], 3)
+    pages = await readers.tags_for_products(session, ring.product_ids[:3], Slice(3))
 
     for i in range(3):
         links, has_next = pages[ring.product_ids[i]]
@@ -126,11 +126,11 @@ async def test_tags_for_products_says_a_complete_page_is_the_last(
 async def test_tags_for_products_resumes_every_product_after_the_cursor(
     session: AsyncSession, ring: Ring
 ) -> None:
-    first = await readers.tags_for_products(session, ring.product_ids[:2], 1)
+    first = await readers.tags_for_products(session, ring.product_ids[:2], Slice(1))
     (link,), _ = first[ring.product_ids[0]]
-    after = TagLinkKey(link.priority, link.tag.name_key, link.tag.id)
+    after = (link.priority, link.tag.name_key, link.tag.id)
 
-    pages = await readers.tags_for_products(session, ring.product_ids[:2], 5, after)
+    pages = await readers.tags_for_products(session, ring.product_ids[:2], Slice(5, after=after))
 
     # Both products' top tag has priority 2; the cursor sits at product 0's, and product 1's
     # sorts after it by name, so product 1 keeps all three.
@@ -142,7 +142,9 @@ async def test_tags_for_products_resumes_every_product_after_the_cursor(
 async def test_tags_for_products_leaves_out_products_without_tags(
     session: AsyncSession, ring: Ring
 ) -> None:
-    pages = await readers.tags_for_products(session, [ring.untagged, ring.product_ids[0]], 10)
+    pages = await readers.tags_for_products(
+        session, [ring.untagged, ring.product_ids[0]], Slice(10)
+    )
 
     assert set(pages) == {ring.product_ids[0]}
 
@@ -152,8 +154,8 @@ async def test_products_for_tags_gives_each_tag_its_first_products_and_whether_m
 ) -> None:
     some = [0, 1, 250]
 
-    pages = await readers.products_for_tags(session, [ring.tag_ids[j] for j in some], 2)
-    complete = await readers.products_for_tags(session, [ring.tag_ids[j] for j in some], 3)
+    pages = await readers.products_for_tags(session, [ring.tag_ids[j] for j in some], Slice(2))
+    complete = await readers.products_for_tags(session, [ring.tag_ids[j] for j in some], Slice(3))
 
     for j in some:
         links, has_next = pages[ring.tag_ids[j]]
@@ -170,7 +172,9 @@ async def test_products_for_tags_resumes_after_a_product_id(
     tag = ring.tag_ids[5]
     expected = ring.products_of(5)
 
-    pages = await readers.products_for_tags(session, [tag, ring.unused], 1, after=expected[0])
+    pages = await readers.products_for_tags(
+        session, [tag, ring.unused], Slice(1, after=(expected[0],))
+    )
 
     assert set(pages) == {tag}
     links, has_next = pages[tag]

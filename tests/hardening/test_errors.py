@@ -116,7 +116,7 @@ async def test_every_request_gets_its_own_request_id(make_client: MakeClient) ->
         ),
         (
             "{ products(frist: 5) { totalCount } }",
-            "Unknown argument 'frist' on field 'Query.products'. Did you mean 'first'?",
+            "Unknown argument 'frist' on field 'Query.products'. Did you mean 'first' or 'last'?",
         ),
         ('{ products(first: "5") { totalCount } }', 'Int cannot represent non-integer value: "5"'),
         (
