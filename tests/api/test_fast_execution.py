@@ -67,6 +67,17 @@ CORPUS = [
     "{ products(first: 101) { nodes { id } } }",
     '{ products(after: "junk") { nodes { id } } }',
     "{ products { nodes { id @include(if: false) name } } }",
+    "{ products(last: 3, orderBy: {field: NAME, direction: DESC}) { pageInfo { hasNextPage"
+    " hasPreviousPage startCursor } nodes { name tags(orderBy: {field: ADDED_AT}, last: 2,"
+    " filter: {priority: {gte: 0, lte: 3}}) { totalCount edges { cursor priority } } } } }",
+    "{ tags(orderBy: {field: CREATED_AT}, first: 4) { edges { cursor node { name"
+    ' products(orderBy: {field: PRIORITY}, filter: {addedAt: {gte: "2000-01-01T00:00:00Z"}})'
+    " { totalCount nodes { name } } } } } }",
+    "{ products(first: 2, last: 2) { nodes { id } } }",
+    "{ tags(last: 101) { nodes { id } } }",
+    '{ tags(before: "junk", orderBy: {field: DATABASE_ID}) { nodes { id } } }',
+    '{ products { nodes { tags(filter: {addedAt: {lte: "2030-01-01T00:00:00"}})'
+    " { totalCount } } } }",
 ]
 
 
@@ -130,6 +141,8 @@ def assert_agree(fast: dict[str, Any], reference: dict[str, Any]) -> None:
         '{ node(id: "UHJvZHVjdDox") { id ... on Product { name tags { nodes { name } } } } }',
         "query Page { products(first: 2) { ...card } } fragment card on ProductConnection"
         " { nodes { name } }",
+        CORPUS[-6],
+        CORPUS[-5],
     ],
 )
 async def test_plain_queries_take_the_lean_path(

@@ -226,3 +226,66 @@ async def test_node_beside_a_list_runs_each_statement_once(client: httpx.AsyncCl
     assert data["products"]["totalCount"] == 3
     print(f"products with totalCount beside node: {count} statements")
     assert count == 3  # the products page, its total, the product by id
+
+
+ORDERED = """
+query ($p: ProductOrder, $t: ProductTagOrder, $tp: TagProductOrder, $last: Int) {
+  products(first: 100, orderBy: $p) {
+    totalCount
+    nodes {
+      tags(orderBy: $t, last: $last, filter: {priority: {gte: -5, lte: 5}}) {
+        totalCount
+        edges { cursor priority node { name products(first: 5, orderBy: $tp) { totalCount
+          edges { cursor node { name } } } } }
+      }
+    }
+  }
+  tags(first: 100, orderBy: {field: CREATED_AT, direction: DESC}) { nodes { name } }
+}
+"""
+
+PRODUCT_ORDERS = ["DATABASE_ID", "NAME", "CREATED_AT"]
+PRODUCT_TAG_ORDERS = ["PRIORITY", "NAME", "ADDED_AT"]
+TAG_PRODUCT_ORDERS = ["DATABASE_ID", "NAME", "PRIORITY", "ADDED_AT"]
+TAG_ORDERS = ["NAME", "DATABASE_ID", "CREATED_AT"]
+
+
+@pytest.mark.parametrize("size", [1, 100])
+async def test_every_order_and_direction_costs_one_statement_per_level(
+    client: httpx.AsyncClient, size: int
+) -> None:
+    await catalog_of(client, size)
+
+    for number, tag_product_order in enumerate(TAG_PRODUCT_ORDERS):
+        for direction in ("ASC", "DESC"):
+            variables = {
+                "p": {"field": PRODUCT_ORDERS[number % 3], "direction": direction},
+                "t": {"field": PRODUCT_TAG_ORDERS[number % 3], "direction": direction},
+                "tp": {"field": tag_product_order, "direction": direction},
+                "last": 4 if direction == "DESC" else None,  # backwards too
+            }
+            count, data = await statements_for(client, ORDERED, variables)
+
+            products = data["products"]["nodes"]
+            assert len(products) == size
+            assert all(len(p["tags"]["edges"]) == (4 if variables["last"] else 5) for p in products)
+            print(f"orders {variables}, {size} products: {count} statements")
+            # Pages and counts of the three nested levels, plus the tags list.
+            assert count == 7, variables
+
+
+@pytest.mark.parametrize("size", [1, 100])
+async def test_tags_in_every_order_cost_one_statement(client: httpx.AsyncClient, size: int) -> None:
+    await catalog_of(client, size)
+
+    for field in TAG_ORDERS:
+        for direction in ("ASC", "DESC"):
+            query = (
+                "query ($o: TagOrder, $l: Int) { tags(orderBy: $o, last: $l) { nodes { name } } }"
+            )
+            variables = {"o": {"field": field, "direction": direction}, "l": 3}
+
+            count, data = await statements_for(client, query, variables)
+
+            assert len(data["tags"]["nodes"]) == 3
+            assert count == 1, variables

@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db import readers
+from db import orders, readers
 from db.models import product_tags, products, tags, utcnow
-from db.paging import Slice
+from db.paging import LinkConditions, Order, Range, Slice
 from db.statements import record_statements
 
 RING = 500
@@ -215,3 +215,53 @@ async def test_lookups_by_id_leave_out_missing_ids(session: AsyncSession, ring: 
     assert {t.id: t.name for t in found_tags.values()} == {ring.tag_ids[3]: "Tag 003"}
     assert {p.id: p.name for p in found_products.values()} == {ring.product_ids[3]: "Product 003"}
     assert {k: t.id for k, t in found_keys.items()} == {"tag 003": ring.tag_ids[3]}
+
+
+LINK_ORDERS = [
+    ("tags_for_products", field, descending, backward)
+    for field in orders.TAG_LINKS
+    for descending in (False, True)
+    for backward in (False, True)
+] + [
+    ("products_for_tags", field, descending, backward)
+    for field in orders.PRODUCT_LINKS
+    for descending in (False, True)
+    for backward in (False, True)
+]
+
+
+@pytest.mark.parametrize("parents", [1, RING])
+@pytest.mark.parametrize(("reader", "field", "descending", "backward"), LINK_ORDERS)
+async def test_each_order_and_direction_is_one_statement_with_pages_in_that_order(
+    session: AsyncSession,
+    ring: Ring,
+    reader: str,
+    field: str,
+    descending: bool,
+    backward: bool,
+    parents: int,
+) -> None:
+    order = Order(field, descending)
+    where = LinkConditions(priority=Range(gte=1))  # offsets 1 and 2 of each parent's three
+    sorts = orders.TAG_LINKS if reader == "tags_for_products" else orders.PRODUCT_LINKS
+    read = readers.tags_for_products if reader == "tags_for_products" else readers.products_for_tags
+    parent_ids = (ring.product_ids if reader == "tags_for_products" else ring.tag_ids)[:parents]
+
+    with record_statements() as log:
+        pages = await read(session, parent_ids, Slice(1, backward=backward), order, where)
+    complete = await read(session, parent_ids, Slice(5), order, where)
+
+    assert log.count == 1, log.statements
+    assert len(pages) == parents
+    key = sorts[field].key
+    for parent_id in parent_ids:
+        links, _ = complete[parent_id]
+        assert len(links) == 2 and all(link.priority >= 1 for link in links)
+        keys = [key(link) for link in links]
+        # the first column in the asked direction, the rest (the ties) ascending
+        expected = sorted(keys, key=lambda k: k[1:])
+        expected = sorted(expected, key=lambda k: k[0], reverse=descending)
+        assert keys == expected
+        (only,), more = pages[parent_id]
+        assert key(only) == (keys[-1] if backward else keys[0])
+        assert more is True
