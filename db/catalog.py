@@ -16,7 +16,6 @@ from sqlalchemy import (
     Table,
     bindparam,
     delete,
-    exists,
     func,
     insert,
     select,
@@ -31,7 +30,7 @@ from db.dialects import insert_ignoring_conflicts
 from db.engine import write_transaction
 from db.errors import Conflict, NotFound, TooMany
 from db.models import is_storable_id, product_tags, products, tags, utcnow
-from db.paging import Order, Slice, Sort, cut, slice_params, slice_shape, take
+from db.paging import Order, Range, Slice, Sort, cut, slice_params, slice_shape, take
 from db.records import Changed, Page, ProductRecord, TagRecord
 
 S = TypeVar("S", bound=Select[Any])
@@ -39,12 +38,21 @@ S = TypeVar("S", bound=Select[Any])
 
 @dataclass(frozen=True, slots=True)
 class ProductFilter:
-    """Which products a listing keeps: a name substring and tag conditions (by tag id)."""
+    """Which products a listing keeps: a name substring and tag conditions, by tag id and
+    by tag name key (see db.names.tag_key). Within each kind, only links whose priority
+    lies in its range count: `any` keeps products linked to one of the tags within it,
+    `all` those linked to every one within it, `none` those linked to none within it; a
+    range alone keeps products with some link within it."""
 
     name_contains: str | None = None
     any_tags: tuple[int, ...] | None = None
     all_tags: tuple[int, ...] = ()
     none_tags: tuple[int, ...] = ()
+    tags_priority: Range[int] | None = None
+    any_names: tuple[str, ...] | None = None
+    all_names: tuple[str, ...] = ()
+    none_names: tuple[str, ...] = ()
+    names_priority: Range[int] | None = None
 
 
 class Catalog:
@@ -185,21 +193,20 @@ class Catalog:
         needle = names.fold(where.name_contains or "")
         if needle:  # compared folded, by the one rule of db.names (never lower() in SQL)
             query = query.where(products.c.name_key.contains(needle, autoescape=True))
-        for field, ids in (
-            ("any", where.any_tags),
-            ("all", where.all_tags),
-            ("none", where.none_tags),
+        for field, items in (
+            ("tags.any", where.any_tags),
+            ("tags.all", where.all_tags),
+            ("tags.none", where.none_tags),
+            ("tagNames.any", where.any_names),
+            ("tagNames.all", where.all_names),
+            ("tagNames.none", where.none_names),
         ):
-            if ids is not None and len(ids) > self._max_items:
-                raise TooMany(f"tags.{field}", self._max_items, len(ids))
-        if where.any_tags is not None:
-            query = query.where(_has_tag(where.any_tags))
-        if where.all_tags:
-            for tag_id in sorted(set(where.all_tags)):
-                query = query.where(_has_tag((tag_id,)))
-        if where.none_tags:
-            query = query.where(~_has_tag(where.none_tags))
-        return query
+            if items is not None and len(items) > self._max_items:
+                raise TooMany(field, self._max_items, len(items))
+        by_id = _TagTerms(product_tags.c.tag_id, None, where.tags_priority)
+        query = query.where(*by_id.conditions(where.any_tags, where.all_tags, where.none_tags))
+        by_name = _TagTerms(tags.c.name_key, tags, where.names_priority)
+        return query.where(*by_name.conditions(where.any_names, where.all_names, where.none_names))
 
     async def _page(self, query: S, sort: Sort, order: Order, window: Slice) -> list[Any]:
         """size + 1 rows of the slice, in reading order (see db.paging)."""
@@ -215,10 +222,39 @@ class Catalog:
                 raise NotFound(kind, [row_id])
 
 
-def _has_tag(tag_ids: Sequence[int]) -> ColumnElement[bool]:
-    return exists().where(
-        product_tags.c.product_id == products.c.id, product_tags.c.tag_id.in_(tag_ids)
-    )
+@dataclass(frozen=True, slots=True)
+class _TagTerms:
+    """any/all/none over one way of naming tags (ids, or name keys through `join`)."""
+
+    column: ColumnElement[Any]
+    join: Table | None
+    priority: Range[int] | None
+
+    def conditions(
+        self, any_of: Sequence[Any] | None, all_of: Sequence[Any], none_of: Sequence[Any]
+    ) -> list[ColumnElement[bool]]:
+        found: list[ColumnElement[bool]] = []
+        if any_of is not None:
+            found.append(self._linked(any_of))
+        found.extend(self._linked([item]) for item in sorted(set(all_of)))
+        if none_of:
+            found.append(~self._linked(none_of))
+        if not found and self.priority is not None:
+            found.append(self._linked(None))
+        return found
+
+    def _linked(self, items: Sequence[Any] | None) -> ColumnElement[bool]:
+        """EXISTS (a link of this product [to one of the items] within the priority range)"""
+        links = select(product_tags.c.product_id).where(product_tags.c.product_id == products.c.id)
+        if self.join is not None:
+            links = links.join(self.join, self.join.c.id == product_tags.c.tag_id)
+        if items is not None:
+            links = links.where(self.column.in_(items))
+        if self.priority is not None and self.priority.gte is not None:
+            links = links.where(product_tags.c.priority >= self.priority.gte)
+        if self.priority is not None and self.priority.lte is not None:
+            links = links.where(product_tags.c.priority <= self.priority.lte)
+        return links.exists()
 
 
 def _tag_name_filter(query: S, name_contains: str | None) -> S:

@@ -26,9 +26,12 @@ R = TypeVar("R")
 
 @dataclass(frozen=True, slots=True)
 class TagMatchArgs:
+    """Tag conditions as given: tag ids (or names) and a priority range for the links."""
+
     any: Sequence[str] | None = None
     all: Sequence[str] | None = None
     none: Sequence[str] | None = None
+    priority: Range[int] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,16 +176,27 @@ async def tag(ctx: RequestContext, global_id: str | None, name: str | None) -> T
 
 
 def product_filter(
-    ctx: RequestContext, name_contains: str | None, tags: TagMatchArgs | None
+    ctx: RequestContext,
+    name_contains: str | None,
+    tags: TagMatchArgs | None,
+    tag_names: TagMatchArgs | None = None,
 ) -> ProductFilter | None:
-    if name_contains is None and tags is None:
+    if name_contains is None and tags is None and tag_names is None:
         return None
     tags = tags or TagMatchArgs()
+    tag_names = tag_names or TagMatchArgs()
     return ProductFilter(
         name_contains=_name_part("filter.nameContains", name_contains),
         any_tags=None if tags.any is None else _tag_ids(ctx, "filter.tags.any", tags.any),
         all_tags=_tag_ids(ctx, "filter.tags.all", tags.all or ()),
         none_tags=_tag_ids(ctx, "filter.tags.none", tags.none or ()),
+        tags_priority=tags.priority,
+        any_names=None
+        if tag_names.any is None
+        else _tag_keys(ctx, "filter.tagNames.any", tag_names.any),
+        all_names=_tag_keys(ctx, "filter.tagNames.all", tag_names.all or ()),
+        none_names=_tag_keys(ctx, "filter.tagNames.none", tag_names.none or ()),
+        names_priority=tag_names.priority,
     )
 
 
@@ -333,6 +347,19 @@ def _tag_ids(ctx: RequestContext, field: str, global_ids: Sequence[str]) -> tupl
         return tuple(decode_id(gid, "Tag")[1] for gid in global_ids)
     except BadId as error:
         raise BadInput(f"`{field}`: {error}") from error
+
+
+def _tag_keys(ctx: RequestContext, field: str, given: Sequence[str]) -> tuple[str, ...]:
+    """Names as tags compare them (trimmed, case-folded). A name no tag could have becomes
+    the empty key, which no tag has: it matches nothing, like any unknown name."""
+    _check_items(ctx, field, len(given))
+    keys = []
+    for name in given:
+        try:
+            keys.append(names.tag_key(names.tag_name(name)))
+        except Invalid:
+            keys.append("")
+    return tuple(keys)
 
 
 def _check_items(ctx: RequestContext, field: str, count: int) -> None:

@@ -134,12 +134,43 @@ class TagMatch:
     any: list[strawberry.ID] | None = None
     all: list[strawberry.ID] | None = None
     none: list[strawberry.ID] | None = None
+    priority: IntRange | None = strawberry.field(
+        default=None,
+        description="Only links with a priority in this range count: `any` keeps products "
+        "linked to one of the tags within it, `all` to every one within it, `none` to none "
+        "within it. Alone, it keeps products with some link within it.",
+    )
+
+
+@strawberry.input(
+    description="Tag conditions on products, by tag name (trimmed, case-insensitive, as tags "
+    "are compared). An unknown name matches nothing."
+)
+class TagNameMatch:
+    any: list[str] | None = strawberry.field(
+        default=None, description="Products with at least one of these tags."
+    )
+    all: list[str] | None = strawberry.field(
+        default=None, description="Products with every one of these tags."
+    )
+    none: list[str] | None = strawberry.field(
+        default=None, description="Products with none of these tags."
+    )
+    priority: IntRange | None = strawberry.field(
+        default=None,
+        description="Only links with a priority in this range count: `any` keeps products "
+        "linked to one of the tags within it, `all` to every one within it, `none` to none "
+        "within it. Alone, it keeps products with some link within it.",
+    )
 
 
 @strawberry.input
 class ProductFilter:
     name_contains: str | None = None
     tags: TagMatch | None = None
+    tag_names: TagNameMatch | None = strawberry.field(
+        default=None, description="Tag conditions by tag name, beside `tags` by id."
+    )
 
 
 @strawberry.input

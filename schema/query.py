@@ -10,7 +10,7 @@ from db.orders import PRODUCTS_DEFAULT, TAGS_DEFAULT
 from db.records import ProductRecord, TagRecord
 from resolvers import queries
 from schema import orders
-from schema.inputs import ProductFilter, TagFilter
+from schema.inputs import ProductFilter, TagFilter, TagMatch, TagNameMatch
 from schema.orders import ProductOrder, TagOrder
 from schema.types import (
     AFTER,
@@ -33,6 +33,11 @@ def as_node(record: ProductRecord | TagRecord | None) -> Node | None:
     if isinstance(record, TagRecord):
         return Tag.of(record)
     return None
+
+
+def _match(given: TagMatch | TagNameMatch) -> queries.TagMatchArgs:
+    priority = given.priority.bounds() if given.priority else None
+    return queries.TagMatchArgs(given.any, given.all, given.none, priority)
 
 
 @strawberry.type
@@ -64,10 +69,12 @@ class Query:
         order_by: Annotated[ProductOrder | None, strawberry.argument(description=ORDER)] = None,
     ) -> ProductConnection:
         tags = filter.tags if filter else None
+        tag_names = filter.tag_names if filter else None
         where = queries.product_filter(
             info.context,
             filter.name_contains if filter else None,
-            None if tags is None else queries.TagMatchArgs(tags.any, tags.all, tags.none),
+            None if tags is None else _match(tags),
+            None if tag_names is None else _match(tag_names),
         )
         page = await queries.products(
             info.context,
