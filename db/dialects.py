@@ -7,7 +7,6 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 from sqlalchemy import (
-    ColumnElement,
     Integer,
     Select,
     String,
@@ -21,9 +20,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import PendingRollbackError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.dml import Insert
-from sqlalchemy.sql.visitors import InternalTraversal
 
 RowType = Literal["int", "text"]
 
@@ -207,31 +204,3 @@ def _chain(error: BaseException) -> list[BaseException]:
             seen.append(link)
             pending.extend([getattr(link, "orig", None), link.__cause__])
     return seen
-
-
-class _Bytewise(ColumnElement[Any]):
-    inherit_cache = True
-    _traverse_internals = [("column", InternalTraversal.dp_clauseelement)]
-
-    def __init__(self, column: ColumnElement[Any]) -> None:
-        self.column = column
-        self.type = column.type
-
-
-def bytewise(column: ColumnElement[Any]) -> ColumnElement[Any]:
-    """A text column compared by code point, as SQLite's BINARY collation does.
-
-    PostgreSQL sorts by the database's collation unless told otherwise; COLLATE "C" makes
-    it compare bytes, and UTF-8 byte order is code point order, on both databases.
-    """
-    return _Bytewise(column)
-
-
-@compiles(_Bytewise)
-def _bytewise_default(element: _Bytewise, compiler: Any, **kw: Any) -> str:
-    return str(compiler.process(element.column, **kw))
-
-
-@compiles(_Bytewise, "postgresql")
-def _bytewise_postgresql(element: _Bytewise, compiler: Any, **kw: Any) -> str:
-    return f'{compiler.process(element.column, **kw)} COLLATE "C"'

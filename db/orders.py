@@ -1,16 +1,16 @@
 """The orders each list can be read in, as sort columns and the same key read off a record.
 
-Every order ends with the row's id, so keys are unique. Names sort by code point on every
-database: tag names by their case-folded key ("apple" before "Banana"), product names as
-written (uppercase before lowercase), with PostgreSQL told to compare bytes.
+Every order ends with the row's id, so keys are unique. Names sort by their stored folded
+keys (db.names.fold: "apple" before "Banana"), compared by code point on every database
+(the key columns have collation "C" on PostgreSQL; SQLite compares bytes).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from db.dialects import bytewise
 from db.models import product_tags, products, tags
+from db.names import product_key
 from db.paging import Order, Sort
 
 # A product's tags (Product.tags); the junction joined to tags.
@@ -35,9 +35,9 @@ TAG_LINKS_DEFAULT = Order("priority", descending=True)
 PRODUCT_LINKS = {
     "id": Sort((product_tags.c.product_id,), (int,), lambda link: (link.product.id,)),
     "name": Sort(
-        (bytewise(products.c.name), product_tags.c.product_id),
+        (products.c.name_key, product_tags.c.product_id),
         (str, int),
-        lambda link: (link.product.name, link.product.id),
+        lambda link: (product_key(link.product.name), link.product.id),
     ),
     "priority": Sort(
         (product_tags.c.priority, product_tags.c.product_id),
@@ -54,7 +54,9 @@ PRODUCT_LINKS_DEFAULT = Order("id")
 
 PRODUCTS = {
     "id": Sort((products.c.id,), (int,), lambda p: (p.id,)),
-    "name": Sort((bytewise(products.c.name), products.c.id), (str, int), lambda p: (p.name, p.id)),
+    "name": Sort(
+        (products.c.name_key, products.c.id), (str, int), lambda p: (product_key(p.name), p.id)
+    ),
     "created_at": Sort(
         (products.c.created_at, products.c.id), (datetime, int), lambda p: (p.created_at, p.id)
     ),

@@ -36,8 +36,7 @@ class TagProductOrderField(Enum):
     DATABASE_ID = strawberry.enum_value("id", description="The product's databaseId.")
     NAME = strawberry.enum_value(
         "name",
-        description="The product's name by code point (uppercase before lowercase); "
-        "ties by databaseId.",
+        description="The product's name, case-insensitively, by code point; ties by databaseId.",
     )
     PRIORITY = strawberry.enum_value(
         "priority", description="The link's priority; ties by the product's databaseId."
@@ -51,8 +50,7 @@ class TagProductOrderField(Enum):
 class ProductOrderField(Enum):
     DATABASE_ID = strawberry.enum_value("id", description="The product's databaseId.")
     NAME = strawberry.enum_value(
-        "name",
-        description="The name by code point (uppercase before lowercase); ties by databaseId.",
+        "name", description="The name, case-insensitively, by code point; ties by databaseId."
     )
     CREATED_AT = strawberry.enum_value(
         "created_at", description="When the product was created; ties by databaseId."

@@ -1,7 +1,7 @@
 """orderBy on every connection, read forwards (first/after) and backwards (last/before).
 
 Every order is checked against the same order computed here in Python from the fields the
-API returns: names by code point (tags case-folded), ties by databaseId ascending. Names
+API returns: names case-folded, by code point; ties by databaseId ascending. Names
 mix case and non-ASCII letters, several rows share a priority or a timestamp (the tags of
 one write share their addedAt and createdAt), so every tie-break is exercised.
 """
@@ -18,8 +18,8 @@ import pytest
 from tests.api.conftest import add_tags, create_product, error_code, gql, gql_data
 from tests.api.paging import PRODUCT_TAGS, PRODUCTS, TAG_PRODUCTS, TAGS, connection_at, walk
 
-# Mixed case, accents, a non-Latin script and an emoji: code point order differs from any
-# locale's, and PostgreSQL must be told to compare bytes to agree with SQLite.
+# Mixed case (with names equal but for case), accents, a non-Latin script and an emoji:
+# code point order differs from any locale's, and both databases must compare bytes.
 PRODUCT_NAMES = [
     "lamp",
     "Lamp",
@@ -62,12 +62,13 @@ def ids(edges: list[dict[str, Any]]) -> list[int]:
 
 
 def fold(name: str) -> str:
+    """The key names sort by (db.names.fold); for the names here, plain case folding."""
     return name.casefold()
 
 
 PRODUCT_ORDERS: dict[str, Key] = {
     "DATABASE_ID": lambda e: e["node"]["databaseId"],
-    "NAME": lambda e: e["node"]["name"],
+    "NAME": lambda e: fold(e["node"]["name"]),
     "CREATED_AT": lambda e: when(e["node"]["createdAt"]),
 }
 TAG_ORDERS: dict[str, Key] = {
@@ -82,7 +83,7 @@ PRODUCT_TAG_ORDERS: dict[str, Key] = {
 }
 TAG_PRODUCT_ORDERS: dict[str, Key] = {
     "DATABASE_ID": lambda e: e["node"]["databaseId"],
-    "NAME": lambda e: e["node"]["name"],
+    "NAME": lambda e: fold(e["node"]["name"]),
     "PRIORITY": lambda e: e["priority"],
     "ADDED_AT": lambda e: when(e["addedAt"]),
 }
