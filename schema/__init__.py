@@ -15,7 +15,8 @@ from strawberry.extensions import (
 )
 from strawberry.schema.config import StrawberryConfig
 
-from schema import execution, shortcuts
+from schema import compat, execution, shortcuts
+from schema.inputs import ApplyTagsInput, apply_tags_input
 from schema.limits import CostLimit, RequestLimits, ShapeRules, TokenLimit
 from schema.mutation import Mutation
 from schema.query import Query
@@ -79,4 +80,5 @@ def build_schema(
     )
     schema.hide_suggestions = hide_suggestions
     shortcuts.install(schema)
+    compat.build_input_with(ApplyTagsInput, apply_tags_input)
     return schema

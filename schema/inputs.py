@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from enum import Enum
+from typing import Any
 
 import strawberry
 
@@ -89,6 +91,28 @@ class ApplyTagsInput:
         default=LinkMode.ADD, description="Add (the default), set or remove the tags."
     )
     dry_run: bool = strawberry.field(default=False, description=DRY_RUN)
+
+
+def apply_tags_input(value: Mapping[str, Any]) -> ApplyTagsInput:
+    """ApplyTagsInput from graphql-core's coerced value, which has already been checked
+    against the schema (required fields present, optional ones filled with their default):
+    a plain walk, in place of Strawberry's generic conversion (see schema.compat)."""
+    return ApplyTagsInput(
+        items=[
+            ApplyTagsItem(
+                product_id=item["productId"],
+                tags=[
+                    TagLinkInput(
+                        id=link.get("id"), name=link.get("name"), priority=link.get("priority")
+                    )
+                    for link in item["tags"]
+                ],
+            )
+            for item in value["items"]
+        ],
+        mode=value.get("mode", LinkMode.ADD),
+        dry_run=value.get("dryRun", False),
+    )
 
 
 @strawberry.input(description="Whole numbers from `gte` to `lte`, both included.")

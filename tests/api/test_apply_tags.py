@@ -9,6 +9,8 @@ from typing import Any
 
 import httpx
 import pytest
+import strawberry
+from graphql import coerce_input_value
 from sqlalchemy import insert
 from starlette.applications import Starlette
 
@@ -16,6 +18,8 @@ from db import data_version
 from db.engine import session_factory
 from db.models import products, utcnow
 from db.statements import record_statements
+from schema import build_schema
+from schema.inputs import ApplyTagsInput, ApplyTagsItem, LinkMode, TagLinkInput
 from tests.api.conftest import (
     create_product,
     error_code,
@@ -340,3 +344,30 @@ async def test_20_concurrent_apply_tags_of_overlapping_products_and_new_names(
         for t in r["added"]
     ]
     assert sorted(added) == sorted(links), "each link is reported added exactly once"
+
+
+def test_apply_tags_input_is_built_by_its_own_plain_walk() -> None:
+    """The installed Strawberry takes the builder (else the speed-up is silently off), and
+    the builder makes what Strawberry's generic conversion makes."""
+    schema = build_schema()
+    coerced = coerce_input_value(
+        {
+            "items": [{"productId": "x", "tags": [{"name": "a", "priority": 1}, {"id": "y"}]}],
+            "mode": "SET",
+            "dryRun": True,
+        },
+        schema._schema.type_map["ApplyTagsInput"],
+    )
+    from_input = ApplyTagsInput.__strawberry_definition__.from_input  # type: ignore[attr-defined]
+
+    assert from_input is not None
+    assert from_input(ApplyTagsInput, coerced, None) == ApplyTagsInput(
+        items=[
+            ApplyTagsItem(
+                product_id=strawberry.ID("x"),
+                tags=[TagLinkInput(name="a", priority=1), TagLinkInput(id=strawberry.ID("y"))],
+            )
+        ],
+        mode=LinkMode.SET,
+        dry_run=True,
+    )
