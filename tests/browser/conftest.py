@@ -16,6 +16,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -61,14 +62,14 @@ def chromium_path() -> str:
     pytest.skip(message)
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """`catalog serve` on a free port, migrated and seeded with the demo catalog."""
-    directory = tmp_path_factory.mktemp("browser")
+@contextmanager
+def serve(directory: Path, port: int, **env: str) -> Iterator[Server]:
+    """`catalog serve` on `port`, migrated and seeded with the demo catalog; stopped after."""
     environment = {
         **os.environ,
         "CATALOG_DATABASE_URL": f"sqlite+aiosqlite:///{directory / 'catalog.db'}",
         "CATALOG_WRITE_TOKENS": WRITE_TOKEN,
+        **env,
     }
     for command in (["db", "upgrade"], ["seed", "--demo"]):
         subprocess.run(
@@ -78,7 +79,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
             check=True,
             capture_output=True,
         )
-    port = free_port()
     with (directory / "server.log").open("wb") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "server.cli", "serve", "--port", str(port)],
@@ -97,6 +97,12 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    with serve(tmp_path_factory.mktemp("browser"), free_port()) as started:
+        yield started
 
 
 @pytest.fixture(scope="module")
