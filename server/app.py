@@ -27,7 +27,6 @@ from server.metrics import Metrics, metrics_endpoint
 from server.persisted import open_documents
 from server.settings import Settings
 from server.tracing import Tracing
-from server.uvicorn_compat import HEADER_TIMEOUT_STATE
 from server.view import CatalogView
 
 
@@ -95,9 +94,8 @@ def create_app(settings: Settings) -> Starlette:
         return JSONResponse({"status": "ok", "revision": revision, "cache": cache})
 
     @asynccontextmanager
-    async def lifespan(_app: Starlette) -> AsyncIterator[dict[str, float]]:
-        # Lifespan state reaches uvicorn's connection protocol: the header bound lives there.
-        yield {HEADER_TIMEOUT_STATE: settings.header_timeout_ms / 1000}
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        yield
         if store is not None:
             await store.close()
         await documents.close()

@@ -7,9 +7,12 @@ from starlette.applications import Starlette
 from server.app import create_app
 from server.logs import configure
 from server.settings import Settings
+from server.uvicorn_compat import bound_request_headers
 
 
 def app_from_env() -> Starlette:
     settings = Settings.from_env()
     configure(settings.log_level)
+    # Each process (every worker too) runs this before uvicorn makes its first connection.
+    bound_request_headers(settings.header_timeout_ms / 1000)
     return create_app(settings)

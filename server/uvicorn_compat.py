@@ -25,9 +25,6 @@ import orjson
 
 log = logging.getLogger("catalog.server")
 
-# The app hands the bound to the protocol through ASGI lifespan state (see server/app.py):
-# uvicorn gives every connection's protocol that state as `app_state`.
-HEADER_TIMEOUT_STATE = "catalog.header_timeout_s"
 DEFAULT_HEADER_TIMEOUT_S = 5.0
 _CALLBACKS = ("connection_made", "connection_lost", "on_message_begin", "on_headers_complete")
 
@@ -51,13 +48,24 @@ def http_protocol() -> tuple[type[asyncio.Protocol] | str, str | None]:
     return HeaderTimeoutProtocol, None
 
 
+def bound_request_headers(seconds: float) -> None:
+    """Set this process's bound on the time to receive a request's headers.
+
+    uvicorn builds a protocol per connection from the class alone (and pickles the class,
+    by name, to its worker processes), so the bound is the class's: the process entry
+    point (server.main) sets it from the settings before the first connection.
+    """
+    HeaderTimeoutProtocol.header_timeout_s = seconds
+
+
 class HeaderTimeoutProtocol(HttpToolsProtocol):
     """uvicorn's httptools protocol, closing connections whose headers come too slowly."""
 
+    header_timeout_s = DEFAULT_HEADER_TIMEOUT_S
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        state = kwargs.get("app_state", args[2] if len(args) > 2 else {})
-        self._header_timeout_s = float(state.get(HEADER_TIMEOUT_STATE, DEFAULT_HEADER_TIMEOUT_S))
+        self._header_timeout_s = self.header_timeout_s
         self._header_timer: asyncio.TimerHandle | None = None
         self._request_begun = False
 

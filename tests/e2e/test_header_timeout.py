@@ -61,6 +61,7 @@ def test_slow_headers_get_a_408_and_the_connection_is_closed(connection: socket.
     assert closed
     assert received.startswith(b"HTTP/1.1 408 ")
     assert b'"code":"REQUEST_HEADERS_TIMEOUT"' in received
+    assert b"within 1 s" in received  # the setting's bound, not the default
 
 
 def test_a_connection_that_sends_nothing_is_closed(connection: socket.socket) -> None:
