@@ -155,9 +155,15 @@ class LinkFilter:
 
 @strawberry.input(description="Tag conditions on products, by tag id.")
 class TagMatch:
-    any: list[strawberry.ID] | None = None
-    all: list[strawberry.ID] | None = None
-    none: list[strawberry.ID] | None = None
+    any: list[strawberry.ID] | None = strawberry.field(
+        default=None, description="Products with at least one of these tags (at most 100)."
+    )
+    all: list[strawberry.ID] | None = strawberry.field(
+        default=None, description="Products with every one of these tags (at most 100)."
+    )
+    none: list[strawberry.ID] | None = strawberry.field(
+        default=None, description="Products with none of these tags (at most 100)."
+    )
     priority: IntRange | None = strawberry.field(
         default=None,
         description="Only links with a priority in this range count: `any` keeps products "
@@ -188,18 +194,26 @@ class TagNameMatch:
     )
 
 
-@strawberry.input
+@strawberry.input(description="Which products a list keeps; all given conditions must hold.")
 class ProductFilter:
-    name_contains: str | None = None
-    tags: TagMatch | None = None
+    name_contains: str | None = strawberry.field(
+        default=None,
+        description="Products whose name contains this text, compared by key (case-insensitive, "
+        "look-alikes folded, the same on every database).",
+    )
+    tags: TagMatch | None = strawberry.field(default=None, description="Tag conditions by tag id.")
     tag_names: TagNameMatch | None = strawberry.field(
         default=None, description="Tag conditions by tag name, beside `tags` by id."
     )
 
 
-@strawberry.input
+@strawberry.input(description="Which tags a list keeps.")
 class TagFilter:
-    name_contains: str | None = None
+    name_contains: str | None = strawberry.field(
+        default=None,
+        description="Tags whose name contains this text, compared by key (case-insensitive, "
+        "look-alikes folded).",
+    )
 
 
 @strawberry.input(description="A new product.")

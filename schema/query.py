@@ -40,18 +40,36 @@ def _match(given: TagMatch | TagNameMatch) -> queries.TagMatchArgs:
     return queries.TagMatchArgs(given.any, given.all, given.none, priority)
 
 
-@strawberry.type
+@strawberry.type(
+    description="Every read. Lists are connections (edges, nodes, pageInfo, totalCount) paged "
+    "with first/after or last/before; one list argument takes at most 100 ids or names "
+    "(MAX_ITEMS_EXCEEDED beyond)."
+)
 class Query:
     @strawberry.field(description="Any object by its global id; null when there is none.")
-    async def node(self, info: Info, id: strawberry.ID) -> Node | None:
+    async def node(
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="A global id of any type.")],
+    ) -> Node | None:
         return as_node(await queries.node(info.context, id))
 
     @strawberry.field(description="Objects by global ids, in order; null where there is none.")
-    async def nodes(self, info: Info, ids: list[strawberry.ID]) -> list[Node | None]:
+    async def nodes(
+        self,
+        info: Info,
+        ids: Annotated[
+            list[strawberry.ID], strawberry.argument(description="Global ids, at most 100.")
+        ],
+    ) -> list[Node | None]:
         return [as_node(r) for r in await queries.nodes(info.context, ids)]
 
-    @strawberry.field
-    async def product(self, info: Info, id: strawberry.ID) -> Product | None:
+    @strawberry.field(description="A product by global id; null when there is none.")
+    async def product(
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="The product's global id.")],
+    ) -> Product | None:
         record = await queries.product(info.context, id)
         return None if record is None else Product.of(record)
 
@@ -63,7 +81,10 @@ class Query:
         info: Info,
         first: Annotated[int | None, strawberry.argument(description=FIRST)] = None,
         after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
-        filter: ProductFilter | None = None,
+        filter: Annotated[
+            ProductFilter | None,
+            strawberry.argument(description="Only the products these conditions keep."),
+        ] = None,
         last: Annotated[int | None, strawberry.argument(description=LAST)] = None,
         before: Annotated[str | None, strawberry.argument(description=BEFORE)] = None,
         order_by: Annotated[ProductOrder | None, strawberry.argument(description=ORDER)] = None,
@@ -89,7 +110,14 @@ class Query:
         "look-alikes folded)."
     )
     async def tag(
-        self, info: Info, id: strawberry.ID | None = None, name: str | None = None
+        self,
+        info: Info,
+        id: Annotated[
+            strawberry.ID | None, strawberry.argument(description="The tag's global id.")
+        ] = None,
+        name: Annotated[
+            str | None, strawberry.argument(description="The tag's name, in any spelling.")
+        ] = None,
     ) -> Tag | None:
         record = await queries.tag(info.context, id, name)
         return None if record is None else Tag.of(record)
@@ -102,7 +130,9 @@ class Query:
         info: Info,
         first: Annotated[int | None, strawberry.argument(description=FIRST)] = None,
         after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
-        filter: TagFilter | None = None,
+        filter: Annotated[
+            TagFilter | None, strawberry.argument(description="Only the tags it keeps.")
+        ] = None,
         last: Annotated[int | None, strawberry.argument(description=LAST)] = None,
         before: Annotated[str | None, strawberry.argument(description=BEFORE)] = None,
         order_by: Annotated[TagOrder | None, strawberry.argument(description=ORDER)] = None,

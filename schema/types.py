@@ -23,13 +23,16 @@ Info = strawberry.Info[RequestContext, None]
 
 @strawberry.enum(description="How hasTags combines the tags it is asked about.")
 class Match(Enum):
-    ALL = "all"
-    ANY = "any"
+    ALL = strawberry.enum_value("all", description="True when the product has every tag asked.")
+    ANY = strawberry.enum_value("any", description="True when it has at least one of them.")
 
 
 @strawberry.interface(description="An object with a global id, fetchable with `node(id:)`.")
 class Node:
-    id: strawberry.ID
+    id: strawberry.ID = strawberry.field(
+        description='The global id: opaque (base64 of "Product:12"), stable, and accepted '
+        "wherever an id of this type is asked for."
+    )
 
 
 @strawberry.type(description="Where a page lies in its connection (Relay's PageInfo).")
@@ -56,12 +59,30 @@ class PageInfo:
         )
 
 
-FIRST = f"Up to this many items from the start (after `after`); {DEFAULT_FIRST} by default."
-LAST = "Up to this many items from the end (before `before`); not together with `first`."
-AFTER = "Only items after this cursor (from an edge or pageInfo of the same order)."
+FIRST = (
+    f"Up to this many items from the start (after `after`); {DEFAULT_FIRST} by default, at "
+    "most 100 (MAX_FIRST_EXCEEDED beyond; the server may set a lower ceiling)."
+)
+LAST = (
+    "Up to this many items from the end (before `before`); not together with `first`. At "
+    "most 100, as `first`."
+)
+AFTER = (
+    "Only items after this cursor (from an edge or pageInfo of the same order). Cursors are "
+    "opaque strings; a malformed one is the request error BAD_USER_INPUT."
+)
 BEFORE = "Only items before this cursor (from an edge or pageInfo of the same order)."
 ORDER = "The order of the items; cursors are valid only for the order that made them."
 LINK_FILTER = "Only the links whose own columns are within these ranges."
+PRIORITY = (
+    "The link's priority: a 32-bit integer (negative allowed), 0 unless a write gave one. "
+    "Higher comes first: without an orderBy, Product.tags lists a product's tags by "
+    "priority, highest first, then by name. Writes that do not give one leave it as it is."
+)
+ADDED_AT = (
+    "When this link was made (UTC). A link that stays keeps it: setTags and priority "
+    "updates do not move it; removing and adding again does."
+)
 
 
 @strawberry.type(
@@ -71,10 +92,17 @@ LINK_FILTER = "Only the links whose own columns are within these ranges."
     )
 )
 class Product(Node):
-    database_id: int
-    name: str
-    created_at: datetime
-    updated_at: datetime
+    database_id: int = strawberry.field(
+        description="The row id: a positive 32-bit integer, never reused after a delete."
+    )
+    name: str = strawberry.field(
+        description="The name as stored: cleaned (see createProduct), at most 200 characters; "
+        "not unique."
+    )
+    created_at: datetime = strawberry.field(description="When the product was created (UTC).")
+    updated_at: datetime = strawberry.field(
+        description="When the product was last renamed (UTC); link changes do not move it."
+    )
 
     @classmethod
     def of(cls, record: ProductRecord) -> Product:
@@ -115,9 +143,20 @@ class Product(Node):
     async def has_tags(
         self,
         info: Info,
-        ids: list[strawberry.ID] | None = None,
-        names: list[str] | None = None,
-        match: Match | None = Match.ALL,
+        ids: Annotated[
+            list[strawberry.ID] | None,
+            strawberry.argument(description="Tags by global id (at most 100 ids and names)."),
+        ] = None,
+        names: Annotated[
+            list[str] | None,
+            strawberry.argument(
+                description="Tags by name, compared by key (case-insensitive, look-alikes "
+                "folded); a name no tag has counts as a tag the product lacks."
+            ),
+        ] = None,
+        match: Annotated[
+            Match | None, strawberry.argument(description="ALL (the default) or ANY.")
+        ] = Match.ALL,
     ) -> bool:
         return await queries.has_tags(
             info.context, self.database_id, ids, names, match_all=match is not Match.ANY
@@ -131,9 +170,14 @@ class Product(Node):
     )
 )
 class Tag(Node):
-    database_id: int
-    name: str
-    created_at: datetime
+    database_id: int = strawberry.field(
+        description="The row id: a positive 32-bit integer, never reused after a delete."
+    )
+    name: str = strawberry.field(
+        description="The name as first spelled (cleaned, at most 64 characters). Unique by "
+        "key: case-insensitive, look-alikes folded."
+    )
+    created_at: datetime = strawberry.field(description="When the tag was created (UTC).")
 
     @classmethod
     def of(cls, record: TagRecord) -> Tag:
@@ -183,8 +227,8 @@ def _link_conditions(given: LinkFilter | None) -> LinkConditions | None:
 class ProductTagEdge:
     cursor: str = strawberry.field(description="Where this edge lies, for `after`/`before`.")
     node: Tag = strawberry.field(description="The tag.")
-    priority: int = strawberry.field(description="The link's priority.")
-    added_at: datetime = strawberry.field(description="When the tag was linked.")
+    priority: int = strawberry.field(description=PRIORITY)
+    added_at: datetime = strawberry.field(description=ADDED_AT)
 
 
 # Connections keep the page as loaded and build edges, nodes and cursors only when asked:
@@ -227,8 +271,8 @@ class ProductTagConnection:
 class TagProductEdge:
     cursor: str = strawberry.field(description="Where this edge lies, for `after`/`before`.")
     node: Product = strawberry.field(description="The product.")
-    priority: int = strawberry.field(description="The link's priority.")
-    added_at: datetime = strawberry.field(description="When the product was linked.")
+    priority: int = strawberry.field(description=PRIORITY)
+    added_at: datetime = strawberry.field(description=ADDED_AT)
 
 
 @strawberry.type(description="A page of a tag's products.")
