@@ -1,18 +1,16 @@
 """Introspection: the standard queries of the common clients work at the default limits,
 while circular and over-deep introspection is refused before anything runs.
 
-The graphql-js query is graphql_js_introspection.graphql beside this file, written by
-
-    npm install graphql@17.1.0 && node -e "process.stdout.write(require('graphql')
-      .getIntrospectionQuery({descriptions: true, specifiedByUrl: true,
-      directiveIsRepeatable: true, schemaDescription: true, inputValueDeprecation: true,
-      experimentalDirectiveDeprecation: true, oneOf: true}))"
-
-(graphql 16.15.0 writes the same text).
+The graphql-js query is graphql_js_introspection.graphql beside this file, as graphql-js
+writes it (16.15.0, which tests/clients pins, and 17.1.0 write the same text); a test runs
+graphql-js from tests/clients to check that the file is still exactly that.
 """
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +26,13 @@ from tests.hardening.api import WRITE, codes, post
 from tests.hardening.conftest import MakeClient
 
 GRAPHQL_JS = (Path(__file__).parent / "graphql_js_introspection.graphql").read_text()
+GRAPHQL_JS_OPTIONS = (
+    "{descriptions: true, specifiedByUrl: true, directiveIsRepeatable: true,"
+    " schemaDescription: true, inputValueDeprecation: true,"
+    " experimentalDirectiveDeprecation: true, oneOf: true}"
+)
+CLIENTS = Path(__file__).resolve().parents[1] / "clients"
+IN_CI = os.environ.get("CATALOG_TEST_REQUIRE_POSTGRES") == "1" or os.environ.get("CI") == "true"
 GRAPHQL_CORE = get_introspection_query(
     descriptions=True,
     specified_by_url=True,
@@ -48,6 +53,25 @@ async def introspect(client: httpx.AsyncClient, query: str) -> tuple[int, httpx.
 
 
 # -- the standard queries ------------------------------------------------------------------------
+
+
+def test_the_graphql_js_query_is_what_graphql_js_writes() -> None:
+    node = shutil.which("node")
+    if node is None or not (CLIENTS / "node_modules" / "graphql").is_dir():
+        message = "needs node and tests/clients/node_modules (npm ci in tests/clients)"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
+    script = (
+        "process.stdout.write(require('graphql').getIntrospectionQuery(" + GRAPHQL_JS_OPTIONS + "))"
+    )
+
+    written = subprocess.run(
+        [node, "-e", script], cwd=CLIENTS, capture_output=True, text=True, check=True, timeout=60
+    ).stdout
+
+    query = "".join(line for line in GRAPHQL_JS.splitlines(True) if not line.startswith("#"))
+    assert written.strip() == query.strip()
 
 
 @pytest.mark.parametrize("client_library", STANDARD)
