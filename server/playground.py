@@ -9,8 +9,8 @@ Each file is served at /graphiql/<name>.<first 12 hex digits of its sha256>.<ext
 URL changes whenever its content does and browsers may keep it for a year without asking
 again. The page itself is revalidated on every load, and carries a Content-Security-Policy
 that allows scripts, styles, images, fonts and requests from the server's own origin only
-(fonts and the explorer's icons also as data: URIs, which GraphiQL's stylesheet embeds):
-no inline script, no eval, no inline style element or attribute.
+(fonts and images also as data: URIs, which GraphiQL's stylesheet and script embed): no
+inline script, no eval, no inline style element or attribute.
 """
 
 from __future__ import annotations
