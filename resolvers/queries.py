@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Generic, TypeVar
 
 from db import names, orders
@@ -44,7 +45,7 @@ class PageArgs:
     before: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: built once per parent, a frozen init costs more
 class Paged(Generic[T]):
     """A page as a connection shows it: its items, Relay's two flags, and its cursors."""
 
@@ -97,12 +98,20 @@ def page_window(
         raise BadInput("Give `first` or `last`, not both")
     backward = args.last is not None
     size = page_size(ctx, args.last, "last") if backward else page_size(ctx, args.first)
+    if args.after is None and args.before is None:
+        return _uncut(size, backward)
     return Slice(
         size,
         backward=backward,
         after=_cursor_key("after", args.after, connection, sort, order),
         before=_cursor_key("before", args.before, connection, sort, order),
     )
+
+
+@lru_cache(maxsize=256)
+def _uncut(size: int, backward: bool) -> Slice:
+    """The slice without cursors: the same object for every parent of a level."""
+    return Slice(size, backward=backward)
 
 
 def link_conditions(

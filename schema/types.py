@@ -133,8 +133,8 @@ class Product(Node):
         return queries.tags_of_product(  # type: ignore[return-value]  # graphql awaits it
             info.context,
             product_id,
-            queries.PageArgs(first, after, last, before),
-            orders.order(order_by, TAG_LINKS_DEFAULT),
+            _page_args(first, after, last, before),
+            TAG_LINKS_DEFAULT if order_by is None else orders.order(order_by, TAG_LINKS_DEFAULT),
             where,
             lambda page: ProductTagConnection(page=page, product_id=product_id, where=where),
         )
@@ -207,11 +207,25 @@ class Tag(Node):
         return queries.products_of_tag(  # type: ignore[return-value]  # graphql awaits it
             info.context,
             tag_id,
-            queries.PageArgs(first, after, last, before),
-            orders.order(order_by, PRODUCT_LINKS_DEFAULT),
+            _page_args(first, after, last, before),
+            PRODUCT_LINKS_DEFAULT
+            if order_by is None
+            else orders.order(order_by, PRODUCT_LINKS_DEFAULT),
             where,
             lambda page: TagProductConnection(page=page, tag_id=tag_id, where=where),
         )
+
+
+_NO_PAGE_ARGS = queries.PageArgs()
+
+
+def _page_args(
+    first: int | None, after: str | None, last: int | None, before: str | None
+) -> queries.PageArgs:
+    """The paging arguments; one shared object when none is given (the common nested case)."""
+    if first is None and after is None and last is None and before is None:
+        return _NO_PAGE_ARGS
+    return queries.PageArgs(first, after, last, before)
 
 
 def _link_conditions(given: LinkFilter | None) -> LinkConditions | None:
