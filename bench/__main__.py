@@ -1,7 +1,8 @@
-"""`make bench` / `python -m bench`: the workloads against the real server, next to the floor.
+"""`make bench` / `python -m bench`: the workloads against the real server, next to their floors.
 
-Each timed run of a workload is followed by one of the floor with the same number of
-workers, so slow drifts of the machine hit both; see bench/README.md for the columns.
+Each timed run of a workload is followed by one of its own floor (the same answer built by
+one SQL statement, bench/floor.py) with the same number of workers, so slow drifts of the
+machine hit both; see bench/README.md for the columns.
 """
 
 from __future__ import annotations
@@ -20,9 +21,9 @@ import orjson
 from sqlalchemy import make_url
 
 from bench import dataset, imports, load, report, workloads
+from bench.floor import floor_sql
 from bench.processes import Service, floor_command, free_port, running, server_command
 from bench.workloads import Workload
-from resolvers.ids import decode_id
 from server.settings import Settings
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -55,6 +56,11 @@ def main(argv: list[str] | None = None) -> int:
     statements = {
         w.name: asyncio.run(workloads.statements_per_request(settings, w)) for w in chosen
     }
+    floored = {w.name for w in chosen if floor_sql(w.floor, url) is not None}
+    for w in chosen:
+        if w.name in floored:
+            statements[report.floor_of(w.name)] = len(floor_sql(w.floor, url) or ())
+    no_floor = [w.name for w in chosen if w.name not in floored]
     setup = (
         f"{generator} load, {timed.connections} connections,"
         f" {args.rounds} round(s) of {args.duration:g} s per workload and floor"
@@ -64,9 +70,9 @@ def main(argv: list[str] | None = None) -> int:
     with ExitStack() as stack:
         counts = {n for _, n in plan} | ({args.workers[0]} if "W6" in args.only else set())
         servers, floors = _start(stack, sorted(counts), url, server_env)
-        _check_answers(servers, floors, chosen, every["W1"])
+        _check_answers(servers, floors, chosen, [w for w in chosen if w.name in floored])
         measurements, problems = _rounds(
-            args.rounds, plan, servers, floors, every["W1"], data, timed, warmup
+            args.rounds, plan, servers, floors, floored, data, timed, warmup
         )
         imported = None
         if "W6" in args.only:
@@ -75,12 +81,15 @@ def main(argv: list[str] | None = None) -> int:
             imported = imports.run(server.graphql_url, data, args.rounds, RESULTS / "w6")
             problems += [f"after W6: {p}" for p in dataset.verify(data)]
 
-    table = report.rows(
-        measurements,
-        {w.name: w.title for w in every.values()} | {report.FLOOR: "W1 in one SQL"},
-        statements,
-    )
+    titles = {w.name: w.title for w in every.values()}
+    titles |= {report.floor_of(n): f"{n}'s answer in SQL" for n in floored}
+    table = report.rows(measurements, titles, statements)
     text = report.markdown(table)
+    if no_floor:
+        text += (
+            f"\n\n{', '.join(no_floor)}: {workloads.NO_BASE64}; no ratio is given rather"
+            " than one to another workload's floor."
+        )
     if imported is not None:
         text += "\n\n" + imports.markdown(imported)
     verdict = _verdict(chosen, problems, imported)
@@ -154,25 +163,32 @@ def _rounds(
     plan: list[tuple[Workload, int]],
     servers: dict[int, Service],
     floors: dict[int, Service],
-    w1: Workload,
+    floored: set[str],
     data: dataset.Dataset,
     timed: load.Load,
     warmup: load.Load,
 ) -> tuple[list[report.Measurement], list[str]]:
-    """Every workload of the plan, each followed by the floor; the links checked after W4."""
+    """Every workload of the plan, each followed by its own floor when it has one on this
+    database; the links checked after W4 and after its floor."""
     measurements: list[report.Measurement] = []
     problems: list[str] = []
     for round_number in range(1, rounds + 1):
         print(f"round {round_number}/{rounds}")
         for workload, workers in plan:
             measured = _measure(servers[workers], workload, workers, timed, warmup)
-            floor = _measure(floors[workers], w1, workers, timed, warmup, floor=True)
+            if workload.name == "W4":
+                problems += [f"after W4: {p}" for p in dataset.verify(data)]
+            if workload.name not in floored:
+                measurements.append(measured)
+                print(report.progress(measured))
+                continue
+            floor = _measure(floors[workers], workload, workers, timed, warmup, floor=True)
             measured = replace(measured, floor_per_second=floor.result.per_second)
             measurements += [measured, floor]
             print(report.progress(measured))
             print(report.progress(floor))
             if workload.name == "W4":
-                problems += [f"after W4: {p}" for p in dataset.verify(data)]
+                problems += [f"after W4's floor: {p}" for p in dataset.verify(data)]
     return measurements, problems
 
 
@@ -185,49 +201,60 @@ def _measure(
     *,
     floor: bool = False,
 ) -> report.Measurement:
+    url = _floor_url(service, workload) if floor else service.graphql_url
     if warmup.seconds > 0:
-        load.run(service.graphql_url, workload, warmup, RESULTS / "lua")
+        load.run(url, workload, warmup, RESULTS / "lua")
         service.wait_idle()
     if not service.reset_peak_memory():
         print(f"bench: cannot reset peak memory of {service.name}: peaks are since start")
-    result = load.run(service.graphql_url, workload, timed, RESULTS / "lua")
+    result = load.run(url, workload, timed, RESULTS / "lua")
     service.wait_idle()
     if service.process.poll() is not None:
         raise RuntimeError(f"{service.name} died during {workload.name}:\n{service.log_tail()}")
-    target = report.FLOOR if floor else workload.name
+    target = report.floor_of(workload.name) if floor else workload.name
     return report.Measurement(target, workers, result, service.peak_memory_mib())
 
 
+CHECKED_BODIES = 5  # bodies of each workload whose answers are compared before timing
+
+
 def _check_answers(
-    servers: dict[int, Service], floors: dict[int, Service], chosen: list[Workload], w1: Workload
+    servers: dict[int, Service],
+    floors: dict[int, Service],
+    chosen: list[Workload],
+    floored: list[Workload],
 ) -> None:
-    """Fail fast unless every workload succeeds and the floor answers what W1 answers."""
+    """Fail fast unless every workload succeeds and each floor answers what its workload
+    answers: the same `data`, byte for byte once re-serialized (PostgreSQL's JSON has
+    spaces after its colons; keys, their order and every value must be the same)."""
     for service in servers.values():
         for workload in chosen:
-            response = _post(service, workload)
+            response = _post(service.graphql_url, workload, workload.bodies[0])
             if workloads.failed(response.status_code, response.content):
                 raise RuntimeError(f"{workload.name} fails on {service.name}: {response.text}")
     for workers, floor in floors.items():
-        expected = _without_global_ids(orjson.loads(_post(servers[workers], w1).content))
-        if orjson.loads(_post(floor, w1).content) != expected:
-            raise RuntimeError("the floor's answer differs from W1's: see bench/floor.py")
+        for workload in floored:
+            for body in workload.bodies[:CHECKED_BODIES]:
+                expected = _data(_post(servers[workers].graphql_url, workload, body))
+                got = _data(_post(_floor_url(floor, workload), workload, body))
+                if got != expected:
+                    raise RuntimeError(
+                        f"{workload.name}'s floor answers differently (bench/workloads.py):\n"
+                        f"server: {expected[:400]!r}\nfloor:  {got[:400]!r}"
+                    )
 
 
-def _post(service: Service, workload: Workload) -> httpx.Response:
-    body, headers = workload.bodies[0], workload.headers
-    return httpx.post(service.graphql_url, content=body, headers=headers, timeout=30)
+def _data(response: httpx.Response) -> bytes:
+    """The response's `data`, without insignificant whitespace."""
+    return orjson.dumps(orjson.loads(response.content).get("data"))
 
 
-def _without_global_ids(value: object) -> object:
-    """W1's answer with each global id replaced by its database id, as the floor writes it."""
-    if isinstance(value, dict):
-        return {
-            k: decode_id(v)[1] if k == "id" and isinstance(v, str) else _without_global_ids(v)
-            for k, v in value.items()
-        }
-    if isinstance(value, list):
-        return [_without_global_ids(v) for v in value]
-    return value
+def _floor_url(floor: Service, workload: Workload) -> str:
+    return f"{floor.base_url}/floor/{workload.name}"
+
+
+def _post(url: str, workload: Workload, body: bytes) -> httpx.Response:
+    return httpx.post(url, content=body, headers=workload.headers, timeout=30)
 
 
 def _verdict(

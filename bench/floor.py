@@ -1,10 +1,11 @@
-"""The floor: W1's response built by ONE SQL statement and passed through, with no GraphQL.
+"""The floors: each workload's answer built by the database and passed through, no GraphQL.
 
-It answers POST /graphql with the same shape W1 gets from the server,
-{"data":{"products":{"nodes":[{"id","name","tags":{"nodes":[{"id","name"}]}}]}}},
-in the same order (products by id, each product's first 20 tags by priority DESC, name,
-id), except that ids are the raw database integers, not global ids. Whatever the server
-spends beyond this is the price of parsing, validating, resolving and serializing GraphQL.
+POST /floor/W1 ... /floor/W5 takes the workload's own request body, reads its variables
+(decoding global ids, as any server must), runs the workload's floor SQL (declared next to
+the workload in bench/workloads.py: one statement, W4's two in one transaction) and sends
+the resulting JSON bytes as they come. Whatever the server spends beyond this is the price
+of parsing, validating, resolving and serializing GraphQL. A workload without a floor on
+this database answers 404.
 
 Run as its own process, like the server:
     python -m bench.floor --port 8001 --database-url URL [--workers N]
@@ -17,65 +18,43 @@ import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from sqlalchemy import text
+import orjson
+from sqlalchemy import TextClause, text
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from bench.workloads import FLOORS, Floor
 from db.engine import create_engine, is_sqlite
 from server.settings import Settings
 
-PRODUCTS_PAGE = 50  # W1's products(first: 50)
-TAGS_PAGE = 20  # W1 leaves `tags(first:)` at the schema's default
 
-POSTGRESQL_W1 = text(f"""
-SELECT json_build_object('data', json_build_object('products', json_build_object('nodes',
-  coalesce(json_agg(json_build_object(
-    'id', p.id,
-    'name', p.name,
-    'tags', json_build_object('nodes', (
-      SELECT coalesce(json_agg(json_build_object('id', t.id, 'name', t.name)
-                               ORDER BY t.priority DESC, t.name_key, t.id), '[]'::json)
-      FROM (SELECT tags.id, tags.name, tags.name_key, pt.priority
-            FROM product_tags AS pt JOIN tags ON tags.id = pt.tag_id
-            WHERE pt.product_id = p.id
-            ORDER BY pt.priority DESC, tags.name_key, tags.id
-            LIMIT {TAGS_PAGE}) AS t))
-  ) ORDER BY p.id), '[]'::json))))::text
-FROM (SELECT id, name FROM products ORDER BY id LIMIT {PRODUCTS_PAGE}) AS p
-""")
-
-# SQLite 3.40 has no ORDER BY inside aggregates: json_group_array keeps the order of an
-# ordered subquery instead. JSON loses its subtype across a subquery, hence json(...).
-SQLITE_W1 = text(f"""
-SELECT json_object('data', json_object('products', json_object('nodes',
-  json_group_array(json(product)))))
-FROM (
-  SELECT json_object(
-    'id', p.id,
-    'name', p.name,
-    'tags', json_object('nodes', json((
-      SELECT json_group_array(json_object('id', t.id, 'name', t.name))
-      FROM (SELECT tags.id, tags.name
-            FROM product_tags AS pt JOIN tags ON tags.id = pt.tag_id
-            WHERE pt.product_id = p.id
-            ORDER BY pt.priority DESC, tags.name_key, tags.id
-            LIMIT {TAGS_PAGE}) AS t)))
-  ) AS product
-  FROM (SELECT id, name FROM products ORDER BY id LIMIT {PRODUCTS_PAGE}) AS p
-  ORDER BY p.id
-)
-""")
+def floor_sql(floor: Floor, database_url: str) -> tuple[str, ...] | None:
+    """The floor's statements for this database; None when it has none there."""
+    return floor.sqlite if is_sqlite(database_url) else floor.postgresql
 
 
 def create_floor_app(settings: Settings) -> Starlette:
     engine = create_engine(settings.database_url, pool_size=settings.db_pool_size)
-    statement = SQLITE_W1 if is_sqlite(settings.database_url) else POSTGRESQL_W1
+    statements: dict[str, tuple[TextClause, ...]] = {
+        name: tuple(text(sql) for sql in found)
+        for name, floor in FLOORS.items()
+        if (found := floor_sql(floor, settings.database_url)) is not None
+    }
 
-    async def products(_request: Request) -> Response:
-        async with engine.connect() as connection:
-            body = (await connection.execute(statement)).scalar_one()
+    async def answer(request: Request) -> Response:
+        name = request.path_params["workload"]
+        if name not in statements:
+            return JSONResponse({"error": f"no floor for {name} on this database"}, 404)
+        floor = FLOORS[name]
+        parameters = floor.parameters(orjson.loads(await request.body()).get("variables") or {})
+        body: str | None = None
+        async with engine.begin() if floor.writes else engine.connect() as connection:
+            for statement in statements[name]:
+                result = await connection.execute(statement, {**parameters, "previous": body})
+                body = result.scalar_one()
+        assert body is not None  # a floor has at least one statement
         return Response(body.encode(), media_type="application/json")
 
     async def readyz(_request: Request) -> JSONResponse:
@@ -90,7 +69,7 @@ def create_floor_app(settings: Settings) -> Starlette:
 
     return Starlette(
         routes=[
-            Route("/graphql", products, methods=["POST"]),
+            Route("/floor/{workload}", answer, methods=["POST"]),
             Route("/readyz", readyz, methods=["GET"]),
         ],
         lifespan=lifespan,

@@ -11,11 +11,16 @@ from bench.load import Result
 FLOOR = "floor"
 
 
+def floor_of(workload: str) -> str:
+    """The name a workload's floor has in the table: "W1 floor"."""
+    return f"{workload} {FLOOR}"
+
+
 @dataclass(frozen=True)
 class Measurement:
     """One timed run against the server (a workload) or the floor, with its peak memory."""
 
-    target: str  # "W1" ... "W5", or FLOOR
+    target: str  # "W1" ... "W5", or floor_of("W1") ...
     workers: int
     result: Result
     peak_mib: float
@@ -59,14 +64,15 @@ def rows(
                 per_second=statistics.median(m.result.per_second for m in runs),
                 p50_ms=statistics.median(m.result.p50_ms for m in runs),
                 p99_ms=statistics.median(m.result.p99_ms for m in runs),
-                statements=1 if target == FLOOR else statements.get(target),
+                statements=statements.get(target),
                 peak_mib=max(m.peak_mib for m in runs),
                 ratio=statistics.median(ratios) if ratios else None,
                 failures=sum(m.result.failures for m in runs),
                 requests=sum(m.result.requests for m in runs),
             )
         )
-    table.sort(key=lambda row: (row.target == FLOOR, row.target, row.workers))
+    # Each workload, then its floor.
+    table.sort(key=lambda row: (row.target.split()[0], row.workers, row.target))
     return table
 
 
