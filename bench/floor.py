@@ -67,13 +67,15 @@ def create_floor_app(settings: Settings) -> Starlette:
         yield
         await engine.dispose()
 
-    return Starlette(
+    app = Starlette(
         routes=[
             Route("/floor/{workload}", answer, methods=["POST"]),
             Route("/readyz", readyz, methods=["GET"]),
         ],
         lifespan=lifespan,
     )
+    app.state.engine = engine
+    return app
 
 
 def app_from_env() -> Starlette:
