@@ -233,6 +233,24 @@ def _named_hash(operation: Mapping[str, Any]) -> str | None:
     return None
 
 
+async def expand_documents(documents: Documents, payload: Any) -> Any:
+    """A request's operation(s) with the documents they name by hash filled in as `query`,
+    raising DocumentRefused for what must not run. The payload itself when nothing changes,
+    or when it is not of a shape the view accepts (the view then says why)."""
+    operations = payload if isinstance(payload, list) else [payload]
+    if not all(isinstance(operation, dict) for operation in operations):
+        return payload
+    expanded = []
+    for operation in operations:
+        document = await documents.document(operation)
+        if document is not None and document != operation.get("query"):
+            operation = {**operation, "query": document}
+        expanded.append(operation)
+    if all(a is b for a, b in zip(expanded, operations, strict=True)):
+        return payload
+    return expanded if isinstance(payload, list) else expanded[0]
+
+
 def open_documents(
     trusted: Mapping[str, str] | None, response_cache: str, store: ResponseStore | None
 ) -> Documents:

@@ -15,7 +15,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
-from urllib.parse import urlencode
 
 import orjson
 from cross_web import HTTPException
@@ -23,7 +22,7 @@ from graphql import GraphQLError, OperationDefinitionNode, parse
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.types import Message, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import MissingQueryError
 from strawberry.http import GraphQLHTTPResponse
@@ -41,7 +40,8 @@ from server.cache import CacheableQuery, ResponseStore, cacheable
 from server.error_codes import code_for, is_request_error, with_code
 from server.media import GRAPHQL_RESPONSE_JSON, JSON, negotiate, request_error_status
 from server.metrics import Metrics
-from server.persisted import DocumentRefused, Documents, Malformed
+from server.payload import read_payload, replay, with_payload
+from server.persisted import DocumentRefused, Documents, Malformed, expand_documents
 from server.settings import Settings
 
 log = logging.getLogger("catalog.request")
@@ -166,14 +166,14 @@ class CatalogView(GraphQL[RequestContext, None]):
             body = await self._limited_body(scope, receive)
             state.media_type = self._media_type(Request(scope))
             state.caller = self._tokens.caller(Request(scope).headers.get("authorization"))
-            payload = _payload(Request(scope), body)
-            expanded = await self._with_documents(payload)
+            payload = read_payload(Request(scope), body)
+            expanded = await expand_documents(self._documents, payload)
             if expanded is not payload:
-                scope, body = _rewritten(scope, expanded)
+                scope, body = with_payload(scope, expanded)
             async with self._sessions() as session:
                 state.session = session
                 scope.setdefault("state", {})[_STATE] = state
-                request = Request(scope, _replay(body))
+                request = Request(scope, replay(body))
                 query = self._cacheable(expanded, state)
                 if query is None:
                     response = await self.run(request)
@@ -227,23 +227,6 @@ class CatalogView(GraphQL[RequestContext, None]):
             "names neither",
         )
 
-    async def _with_documents(self, payload: Any) -> Any:
-        """The request's operations with the documents they name by hash filled in as
-        `query` (server.persisted; it also refuses what it must). The payload itself when
-        nothing changes, or when it is not one the view would accept."""
-        operations = payload if isinstance(payload, list) else [payload]
-        if not all(isinstance(operation, dict) for operation in operations):
-            return payload
-        expanded = []
-        for operation in operations:
-            document = await self._documents.document(operation)
-            if document is not None and document != operation.get("query"):
-                operation = {**operation, "query": document}
-            expanded.append(operation)
-        if all(a is b for a, b in zip(expanded, operations, strict=True)):
-            return payload
-        return expanded if isinstance(payload, list) else expanded[0]
-
     def _cacheable(self, payload: Any, state: RequestState) -> CacheableQuery | None:
         caller = state.caller
         if self._store is None or caller == "invalid" or not self._tokens.may_read(caller):
@@ -273,7 +256,7 @@ class CatalogView(GraphQL[RequestContext, None]):
         return response
 
     async def _limited_body(self, scope: Scope, receive: Receive) -> bytes:
-        """Read the body up to the limit (413 beyond it); _replay hands it on to the view."""
+        """Read the body up to the limit (413 beyond it); `replay` hands it on to the view."""
         too_large = Refusal(
             413, "BODY_TOO_LARGE", f"The request body may be at most {self._max_body} bytes"
         )
@@ -474,49 +457,6 @@ class CatalogView(GraphQL[RequestContext, None]):
 
 _CHALLENGE = {"WWW-Authenticate": 'Bearer realm="catalog"'}
 _OFFERED = frozenset({OperationType.QUERY, OperationType.MUTATION})
-
-
-def _replay(body: bytes) -> Receive:
-    """A receive channel that hands the body, already read, to the view."""
-    sent = False
-
-    async def replay() -> Message:
-        nonlocal sent
-        if sent:
-            return {"type": "http.disconnect"}
-        sent = True
-        return {"type": "http.request", "body": body, "more_body": False}
-
-    return replay
-
-
-def _payload(request: Request, body: bytes) -> Any:
-    """The operation(s) of a request as JSON values, read once for the persisted documents
-    and the response cache; None when they do not parse (the view then says why)."""
-    try:
-        if request.method == "POST":
-            return orjson.loads(body) if body else None
-        params = request.query_params
-        payload: dict[str, Any] = {
-            "query": params.get("query"),
-            "operationName": params.get("operationName"),
-            "documentId": params.get("documentId"),
-        }
-        for name in ("variables", "extensions"):
-            raw = params.get(name)
-            payload[name] = orjson.loads(raw) if raw else None
-        return payload
-    except orjson.JSONDecodeError:
-        return None
-
-
-def _rewritten(scope: Scope, payload: Any) -> tuple[Scope, bytes]:
-    """The request as the view reads it, with each operation's `query` filled in."""
-    if scope.get("method") == "POST":
-        return scope, orjson.dumps(payload)
-    params = dict(Request(scope).query_params)
-    params["query"] = payload["query"]
-    return {**scope, "query_string": urlencode(params).encode()}, b""
 
 
 def _check_operation_name(operation: dict[str, Any]) -> None:
