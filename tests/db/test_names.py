@@ -4,6 +4,10 @@ and what it compares are exactly the Python fold, on SQLite and PostgreSQL alike
 
 from __future__ import annotations
 
+import importlib.util
+import sys
+from pathlib import Path
+
 import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -12,7 +16,7 @@ from db.associations import Associations
 from db.catalog import Catalog, ProductFilter
 from db.errors import Conflict, Invalid
 from db.models import products, tags
-from db.names import fold, tag_name
+from db.names import fold, product_name, tag_name
 from db.paging import Slice
 from tests.db.rows import Stored
 
@@ -108,3 +112,20 @@ async def test_look_alike_tag_names_are_one_tag(
     rows = (await session.execute(select(tags.c.id, tags.c.name))).all()
     assert [tuple(row) for row in rows] == [(sale.id, "Sale")]
     assert await stored.tag_ids_of(lamp.id) == {sale.id}
+
+
+def test_the_csv_example_cleans_product_names_as_the_server_does() -> None:
+    # examples/apply_tags.py matches products by exact name, so it mirrors clean_name with
+    # the standard library alone; this keeps the mirror true to db/names.py.
+    script = Path(__file__).resolve().parents[2] / "examples" / "apply_tags.py"
+    spec = importlib.util.spec_from_file_location("apply_tags_example", script)
+    assert spec is not None and spec.loader is not None
+    example = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = example  # its dataclasses look their module up there
+    try:
+        spec.loader.exec_module(example)
+    finally:
+        del sys.modules[spec.name]
+    names = [*TRICKY, " Desk\u00a0 lamp ", "\t x \u3000y\n", "\U0001f469\u200d\U0001f4bb dev"]
+
+    assert [example._clean(n) for n in names] == [product_name(n) for n in names]
