@@ -55,32 +55,3 @@ def replay(body: bytes) -> Receive:
         return {"type": "http.request", "body": body, "more_body": False}
 
     return replay
-
-
-def _payload(request: Request, body: bytes) -> Any:
-    """The operation(s) of a request as JSON values, read once for the persisted documents
-    and the response cache; None when they do not parse (the view then says why)."""
-    try:
-        if request.method == "POST":
-            return orjson.loads(body) if body else None
-        params = request.query_params
-        payload: dict[str, Any] = {
-            "query": params.get("query"),
-            "operationName": params.get("operationName"),
-            "documentId": params.get("documentId"),
-        }
-        for name in ("variables", "extensions"):
-            raw = params.get(name)
-            payload[name] = orjson.loads(raw) if raw else None
-        return payload
-    except orjson.JSONDecodeError:
-        return None
-
-
-def _rewritten(scope: Scope, payload: Any) -> tuple[Scope, bytes]:
-    """The request as the view reads it, with each operation's `query` filled in."""
-    if scope.get("method") == "POST":
-        return scope, orjson.dumps(payload)
-    params = dict(Request(scope).query_params)
-    params["query"] = payload["query"]
-    return {**scope, "query_string": urlencode(params).encode()}, b""
