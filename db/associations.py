@@ -2,25 +2,21 @@
 
 Sequelize's belongsToMany helpers (add, set, remove, has, count, get) for both sides, and
 apply_tags, the same helpers for many products at once. Nothing else in the code base
-writes the junction table.
+writes the junction table. What a caller may ask for, and the checks of it that need no
+SQL (references, priorities, duplicates, labels), are db.references' rules.
 
 Rules kept here:
-- a link is asked for by reference (a tag by id or by name, a product by id) with an
-  optional priority (WantedTag, WantedProduct; a plain id or name is a reference without
-  one). Tag names are trimmed and matched case-insensitively; missing names are created
-  (never on remove), race-free (see _resolve_tags);
-- a priority is a 32-bit integer, the column's range (the one check: check_priority). A
-  given priority is written on a new link and updates an existing one; without one a new
-  link gets the call's default priority (0 unless given) and an existing one keeps its own.
-  A link that stays keeps its added_at;
-- duplicates are folded; the same tag (or product) given twice with two different
-  priorities is Invalid; more than `max_items` references for one parent is TooMany;
+- tag names are matched case-insensitively (by key); missing names are created (never on
+  remove), race-free (see _resolve_tags);
+- a given priority is written on a new link and updates an existing one; without one a
+  new link gets the call's default priority (0 unless given) and an existing one keeps
+  its own. A link that stays keeps its added_at;
 - an unknown id fails the whole call with NotFound naming every missing id;
 - add is idempotent, remove of a missing pair is no error (and ignores priorities), set
   writes only the difference; each returns what it actually changed: added, updated (the
   priority changed), removed, and the tags it created;
-- apply_tags adds, sets or removes for many products in one transaction, all or nothing;
-  a product given twice is Invalid. Its statements do not grow with the items (one per
+- apply_tags adds, sets or removes for many products in one transaction, all or nothing.
+  Its statements do not grow with the items (one per
   step for all of them, the rows sent as one parameter, see db.links): lock the products,
   tags by id, create and read names (2), the products' links (not for remove), insert,
   update priorities, delete, and the data version: at most 9, fewer when a step has
@@ -35,16 +31,11 @@ Rules kept here:
   write, for as long: the parents' row locks (on SQLite, the database's write lock) and,
   on PostgreSQL, the unique-key slots of the tag names it would create. Tags it would
   create are returned with the ids they had inside the rolled-back transaction.
-
-References may carry a label (`at`): where the caller's input gave them. A refusal about
-one repeats it, with the part at fault appended (id, name, priority), so callers can
-point at the exact input; without labels, errors name the field as before.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 from typing import Literal
@@ -63,57 +54,29 @@ from db.dialects import (
     rows_of,
 )
 from db.engine import write_transaction
-from db.errors import Invalid, NotFound, TooMany, Where
+from db.errors import NotFound, TooMany
 from db.links import Pair
 from db.models import is_storable_id, product_tags, products, tags, utcnow
 from db.paging import Slice
 from db.records import Changed, Page, ProductLink, TagLink, TagLinkKey, TagRecord
+from db.references import (
+    TagRef,
+    TagsOf,
+    WantedProduct,
+    WantedTag,
+    fold_pair,
+    part_of,
+    wanted_products,
+    wanted_tags,
+)
 
-TagRef = int | str
 Match = Literal["all", "any"]
 Mode = Literal["add", "set", "remove"]
 MAX_ITEMS = 100
-PRIORITY_RANGE = range(-(2**31), 2**31)  # the column is a 32-bit integer on every database
 
 
-# A bulk write names the same few tags thousands of times: clean and fold each spelling once.
-@lru_cache(maxsize=65_536)
-def _tag_name(spelling: str) -> str:
-    return names.tag_name(spelling, field="tags")
-
-
+# A bulk write names the same few tags thousands of times: fold each spelling once.
 _tag_key = lru_cache(maxsize=65_536)(names.tag_key)
-
-
-@dataclass(frozen=True, slots=True)
-class WantedTag:
-    """A tag to link, by id or by name, with the link's priority (None: see the rules)."""
-
-    ref: TagRef
-    priority: int | None = None
-    at: Where | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class WantedProduct:
-    """A product to link to a tag, by id, with the link's priority (None: see the rules)."""
-
-    id: int
-    priority: int | None = None
-    at: Where | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class TagsOf:
-    """One item of apply_tags: a product and its tags (what they mean depends on the mode).
-
-    `product_at` and `tags_at` label where the caller gave the product id and the list.
-    """
-
-    product_id: int
-    tags: Sequence[TagRef | WantedTag]
-    product_at: Where | None = None
-    tags_at: Where | None = None
 
 
 class Associations:
@@ -182,7 +145,7 @@ class Associations:
         depend on the number of items (see the module's rules); products are locked in
         id order, so concurrent bulk writers of overlapping products queue, never deadlock.
         """
-        wanted = self._wanted_tags(items, priority)
+        wanted = wanted_tags(items, priority, self._max_items)
         async with write_transaction(self._session, dry_run=dry_run):
             return await self._write_tags(items, wanted, mode)
 
@@ -295,41 +258,10 @@ class Associations:
     async def link(self, product_id: int, tag_refs: Iterable[TagRef | WantedTag]) -> Changed:
         """add_tags inside the caller's transaction (the catalog's createProduct)."""
         items = [TagsOf(product_id, list(tag_refs))]
-        (changed,) = await self._write_tags(items, self._wanted_tags(items, None), "add")
+        (changed,) = await self._write_tags(items, wanted_tags(items, None, self._max_items), "add")
         return changed
 
     # -- the product side's core --------------------------------------------------------
-
-    def _wanted_tags(self, items: Sequence[TagsOf], default: int | None) -> list[list[WantedTag]]:
-        """Each item's references as WantedTags, names cleaned: checks that need no SQL."""
-        if default is not None:
-            check_priority(default)
-        seen: dict[int, TagsOf] = {}
-        result: list[list[WantedTag]] = []
-        for item in items:
-            if item.product_id in seen:
-                raise Invalid(
-                    "product", "the product is given in more than one item", item.product_at
-                )
-            seen[item.product_id] = item
-            if len(item.tags) > self._max_items:
-                raise TooMany("tags", self._max_items, len(item.tags), item.tags_at)
-            wanted = []
-            for ref in item.tags:
-                one = ref if isinstance(ref, WantedTag) else WantedTag(ref)
-                if isinstance(one.ref, str):
-                    try:
-                        clean = _tag_name(one.ref)
-                    except Invalid as error:
-                        raise Invalid(error.field, error.reason, _part(one.at, "name")) from None
-                    one = WantedTag(clean, one.priority, one.at)
-                if one.priority is None:
-                    one = WantedTag(one.ref, default, one.at)
-                else:
-                    check_priority(one.priority, _part(one.at, "priority"))
-                wanted.append(one)
-            result.append(wanted)
-        return result
 
     async def _write_tags(
         self, items: Sequence[TagsOf], wanted: list[list[WantedTag]], mode: Mode
@@ -347,7 +279,7 @@ class Associations:
                 else:
                     tag_id = by_key.get(_tag_key(one.ref))
                 if tag_id is not None:
-                    _fold(pairs, (item.product_id, tag_id), one.priority, one.at)
+                    fold_pair(pairs, (item.product_id, tag_id), one.priority, one.at)
         have: dict[Pair, int] = {}
         if mode != "remove":  # a delete by key needs no read: it returns what it deleted
             ids = rows_of(self._session, "product_ids", {"id": "int"}, _sorted_ids(items))
@@ -396,7 +328,7 @@ class Associations:
             missing = [i for i in asked if i not in by_id]
             if missing:
                 first = next(w for w in wanted if w.ref in missing)
-                raise NotFound("tag", missing, field="tags", at=_part(first.at, "id"))
+                raise NotFound("tag", missing, field="tags", at=part_of(first.at, "id"))
         spellings: dict[str, str] = {}  # key -> first spelling seen
         for one in wanted:
             if isinstance(one.ref, str):
@@ -440,22 +372,14 @@ class Associations:
         default: int | None,
         dry_run: bool,
     ) -> Changed:
-        refs = list(product_refs)
-        if len(refs) > self._max_items:
-            raise TooMany("products", self._max_items, len(refs))
-        if default is not None:
-            check_priority(default)
-        wanted = [r if isinstance(r, WantedProduct) else WantedProduct(r) for r in refs]
-        for one in wanted:
-            if one.priority is not None:
-                check_priority(one.priority, _part(one.at, "priority"))
+        wanted = wanted_products(product_refs, default, self._max_items)
         async with write_transaction(self._session, dry_run=dry_run):
             await self._lock(tags, tag_id, "tag")
             await self._require_products(wanted)
             pairs: dict[Pair, int | None] = {}
             for one in wanted:
                 priority = default if one.priority is None else one.priority
-                _fold(pairs, (one.id, tag_id), priority, one.at)
+                fold_pair(pairs, (one.id, tag_id), priority, one.at)
             have: dict[Pair, int] = {}
             if mode != "remove":
                 have = await links.current(self._session, product_tags.c.tag_id == tag_id)
@@ -478,7 +402,7 @@ class Associations:
         missing = [i for i in ids if i not in found]
         if missing:
             first = next(w for w in wanted if w.id in missing)
-            raise NotFound("product", missing, field="products", at=_part(first.at, "id"))
+            raise NotFound("product", missing, field="products", at=part_of(first.at, "id"))
 
     # -- both sides -----------------------------------------------------------------------
 
@@ -558,29 +482,6 @@ def has_match(have: set[int], wanted: Sequence[int], match: Match) -> bool:
     return any(t in have for t in wanted)
 
 
-def check_priority(priority: int, at: Where | None = None) -> None:
-    """The one priority rule: a 32-bit integer, as the column stores it."""
-    if priority not in PRIORITY_RANGE:
-        raise Invalid("priority", "must fit in a 32-bit integer", at)
-
-
-def _fold(
-    pairs: dict[Pair, int | None], pair: Pair, priority: int | None, at: Where | None
-) -> None:
-    """Add a wanted pair, folding duplicates; two different priorities for it are Invalid."""
-    if pair in pairs:
-        earlier = pairs[pair]
-        if priority is None:
-            return
-        if earlier is not None and earlier != priority:
-            raise Invalid(
-                "priority",
-                f"the same link is given twice, with priorities {earlier} and {priority}",
-                _part(at, "priority"),
-            )
-    pairs[pair] = priority
-
-
 def _others(pairs: Sequence[Pair], parent: int, *, side: int) -> tuple[int, ...]:
     """The other side's ids of the pairs whose `side` (0 product, 1 tag) is `parent`."""
     return tuple(sorted(pair[1 - side] for pair in pairs if pair[side] == parent))
@@ -590,10 +491,6 @@ def _sorted_ids(items: Sequence[TagsOf]) -> list[tuple[int]]:
     return [
         (i,) for i in sorted({item.product_id for item in items if is_storable_id(item.product_id)})
     ]
-
-
-def _part(at: Where | None, part: str) -> Where | None:
-    return None if at is None else (*at, part)
 
 
 def _now(type_: TypeEngine[datetime]) -> ColumnElement[datetime]:

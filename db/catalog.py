@@ -25,13 +25,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import names, orders, readers
-from db.associations import MAX_ITEMS, Associations, TagRef, WantedTag
+from db.associations import MAX_ITEMS, Associations
 from db.dialects import insert_ignoring_conflicts
 from db.engine import write_transaction
 from db.errors import Conflict, NotFound, TooMany
 from db.models import is_storable_id, product_tags, products, tags, utcnow
 from db.paging import Order, Range, Slice, Sort, cut, slice_params, slice_shape, take
 from db.records import Changed, Page, ProductRecord, TagRecord
+from db.references import TagRef, WantedTag
 
 S = TypeVar("S", bound=Select[Any])
 

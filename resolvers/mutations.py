@@ -10,9 +10,10 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Generic, Protocol, TypeVar
 
-from db.associations import Mode, TagRef, TagsOf, WantedProduct, WantedTag
+from db.associations import Mode
 from db.errors import CatalogError
 from db.records import Changed, ProductRecord, TagRecord
+from db.references import TagRef, TagsOf, WantedProduct, WantedTag
 from resolvers.context import RequestContext
 from resolvers.errors import Problem, Problems, problem_from
 from resolvers.ids import BadId, decode_id

@@ -9,9 +9,10 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db import data_version
-from db.associations import Associations, TagsOf, WantedProduct, WantedTag
+from db.associations import Associations
 from db.errors import Invalid, NotFound, TooMany
 from db.records import Changed
+from db.references import TagsOf, WantedProduct, WantedTag
 from db.statements import record_statements
 from tests.db.rows import Factory, Stored
 

@@ -14,9 +14,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from db.associations import Associations, TagRef
+from db.associations import Associations
 from db.errors import NotFound
 from db.records import Changed
+from db.references import TagRef
 from tests.db.rows import Factory, Stored
 
 SPELLINGS = ["sale", "Sale", " SALE ", "new", "NEW", "Red", "red ", "Straße", "STRASSE"]
