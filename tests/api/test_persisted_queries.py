@@ -5,48 +5,29 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy.ext.asyncio import AsyncEngine
 
-from server.app import create_app
 from server.media import GRAPHQL_RESPONSE_JSON
 from server.persisted import MemoryDocuments, sha256_hex
 from server.settings import Settings, SettingsError
 from tests.api.conftest import WRITE_TOKEN, create_product, snapshot
+from tests.apps import MakeClient, app_clients
 
 NAMES = "query Names { products { nodes { name } } }"
 CREATE_TAG = 'mutation CreateTag { createTag(input: {name: "Sale"}) { tag { name } } }'
 AUTH = {"Authorization": f"Bearer {WRITE_TOKEN}"}
 
-MakeClient = Callable[..., httpx.AsyncClient]
-
 
 @pytest.fixture
 async def make_client(database_url: str) -> AsyncIterator[MakeClient]:
     """Apps built from settings (the write token set), each with an httpx client."""
-    clients: list[httpx.AsyncClient] = []
-    engines: list[AsyncEngine] = []
-
-    def make(**overrides: Any) -> httpx.AsyncClient:
-        settings = Settings(database_url=database_url, write_tokens=(WRITE_TOKEN,), **overrides)
-        app = create_app(settings)
-        engines.append(app.state.engine)
-        client = httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://test", headers=AUTH
-        )
-        clients.append(client)
-        return client
-
-    yield make
-    for client in clients:
-        await client.aclose()
-    for engine in engines:
-        await engine.dispose()
+    async with app_clients(database_url, WRITE_TOKEN, base_url="http://test", headers=AUTH) as make:
+        yield make
 
 
 def persisted(query: str) -> dict[str, Any]:

@@ -7,22 +7,17 @@ generous bounds: a loaded two-core machine must not make them flaky.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
-from typing import Any
+from collections.abc import AsyncIterator
 
-import httpx
 import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.ext.asyncio import create_async_engine as raw_engine
 
-from server.app import create_app
-from server.settings import Settings
+from tests.apps import MakeClient, app_clients
 from tests.e2e.conftest import start_server  # noqa: F401  (a fixture, re-exported)
 from tests.hardening.api import WRITE_TOKEN
 from tests.pgcluster import pg_cluster  # noqa: F401  (a fixture, re-exported)
-
-MakeClient = Callable[..., httpx.AsyncClient]
 
 
 @pytest.fixture(params=["postgres"])
@@ -34,26 +29,14 @@ def backend(request: pytest.FixtureRequest) -> str:
 @pytest.fixture
 async def make_client(database_url: str) -> AsyncIterator[MakeClient]:
     """Apps built from Settings (write token "w-token" plus the overrides), over httpx."""
-    clients: list[httpx.AsyncClient] = []
-    engines: list[AsyncEngine] = []
-
-    def make(**overrides: Any) -> httpx.AsyncClient:
-        defaults: dict[str, Any] = {"database_url": database_url, "write_tokens": (WRITE_TOKEN,)}
-        app = create_app(Settings(**{**defaults, **overrides}))
-        engines.append(app.state.engine)
-        client = httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app, raise_app_exceptions=False),
-            base_url="http://catalog.test",
-            timeout=60,
-        )
-        clients.append(client)
-        return client
-
-    yield make
-    for client in clients:
-        await client.aclose()
-    for engine in engines:
-        await engine.dispose()
+    async with app_clients(
+        database_url,
+        WRITE_TOKEN,
+        raise_app_exceptions=False,
+        base_url="http://catalog.test",
+        timeout=60,
+    ) as make:
+        yield make
 
 
 @pytest.fixture

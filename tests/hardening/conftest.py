@@ -8,43 +8,22 @@ errors come back as responses (a 500 is something to assert against, not an exce
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
-from typing import Any
+from collections.abc import AsyncIterator
 
-import httpx
 import pytest
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from db.engine import create_engine
-from server.app import create_app
-from server.settings import Settings
+from tests.apps import MakeClient, app_clients
 from tests.hardening.api import WRITE_TOKEN, Stored
-
-MakeClient = Callable[..., httpx.AsyncClient]
 
 
 @pytest.fixture
 async def make_client(database_url: str) -> AsyncIterator[MakeClient]:
     """Build as many apps as a test needs; their clients and engines close at teardown."""
-    clients: list[httpx.AsyncClient] = []
-    engines: list[AsyncEngine] = []
-
-    def make(**overrides: Any) -> httpx.AsyncClient:
-        defaults: dict[str, Any] = {"database_url": database_url, "write_tokens": (WRITE_TOKEN,)}
-        app = create_app(Settings(**{**defaults, **overrides}))
-        engines.append(app.state.engine)
-        client = httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app, raise_app_exceptions=False),
-            base_url="http://catalog.test",
-        )
-        clients.append(client)
-        return client
-
-    yield make
-    for client in clients:
-        await client.aclose()
-    for engine in engines:
-        await engine.dispose()
+    async with app_clients(
+        database_url, WRITE_TOKEN, raise_app_exceptions=False, base_url="http://catalog.test"
+    ) as make:
+        yield make
 
 
 @pytest.fixture
