@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import BrowserContext, Page, Playwright, Request, sync_playwright
 
-from tests.e2e.conftest import ROOT, Server, _wait_until_ready, free_port
+from tests.e2e.conftest import ROOT, Server, _wait_until_ready, free_port, spawn_serve, stop
 
 WRITE_TOKEN = "browser-write-token-5f3a9c"
 REQUIRED = (
@@ -80,23 +80,12 @@ def serve(directory: Path, port: int, **env: str) -> Iterator[Server]:
             capture_output=True,
         )
     with (directory / "server.log").open("wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "server.cli", "serve", "--port", str(port)],
-            env=environment,
-            cwd=ROOT,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    started = Server(f"http://127.0.0.1:{port}", process)
+        started = spawn_serve(environment, port, log)
     try:
         _wait_until_ready(started)
         yield started
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop(started, timeout=10)
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import httpx
 import pytest
@@ -35,6 +35,27 @@ class Server:
 
 
 StartServer = Callable[..., Server]
+
+
+def spawn_serve(environment: dict[str, str], port: int, log: BinaryIO, *flags: str) -> Server:
+    """A `catalog serve` process on `port` (plus `flags`), its output in `log`; not yet ready."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "server.cli", "serve", "--port", str(port), *flags],
+        env=environment,
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    return Server(f"http://127.0.0.1:{port}", process)
+
+
+def stop(server: Server, timeout: float) -> None:
+    """Terminate the server's process, and kill it if it is not gone within `timeout` s."""
+    server.process.terminate()
+    try:
+        server.process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        server.process.kill()
 
 
 def graphql(server: Server, token: str, query: str, **variables: Any) -> httpx.Response:
@@ -66,14 +87,7 @@ def start_server(tmp_path: Path) -> Iterator[StartServer]:
         )
         port = free_port()
         log = (tmp_path / f"server-{port}.log").open("wb")
-        process = subprocess.Popen(
-            [sys.executable, "-m", "server.cli", "serve", "--port", str(port)],
-            env=environment,
-            cwd=ROOT,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        server = Server(f"http://127.0.0.1:{port}", process)
+        server = spawn_serve(environment, port, log)
         started.append(server)
         _wait_until_ready(server)
         return server

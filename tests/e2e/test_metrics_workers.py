@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
-import sys
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -15,7 +13,14 @@ import pytest
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.multiprocess import MultiProcessCollector
 
-from tests.e2e.conftest import ROOT, Server, StartServer, _wait_until_ready, free_port
+from tests.e2e.conftest import (
+    Server,
+    StartServer,
+    _wait_until_ready,
+    free_port,
+    spawn_serve,
+    stop,
+)
 from tests.server.metrics_page import Samples, parse, value
 
 pytestmark = pytest.mark.e2e
@@ -35,23 +40,12 @@ def two_workers(database_url: str, tmp_path: Path) -> Iterator[tuple[Server, Pat
     }
     port = free_port()
     log = (tmp_path / "server.log").open("wb")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "server.cli", "serve", "--port", str(port), "--workers", "2"],
-        env=environment,
-        cwd=ROOT,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    server = Server(f"http://127.0.0.1:{port}", process)
+    server = spawn_serve(environment, port, log, "--workers", "2")
     try:
         _wait_until_ready(server)
         yield server, metrics_dir
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop(server, timeout=15)
 
 
 def per_worker(metrics_dir: Path, tmp_path: Path) -> dict[str, Samples]:
