@@ -11,9 +11,21 @@ import logging
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from graphql import ASTValidationRule
+from graphql import ASTValidationRule, GraphQLSchema
 
 log = logging.getLogger(__name__)
+
+
+def graphql_schema(schema: Any) -> GraphQLSchema:
+    """The graphql-core schema a Strawberry schema was built into.
+
+    Strawberry keeps it in the private `_schema` attribute and offers no public accessor;
+    every use in the project goes through here, so a rename breaks in one known place.
+    """
+    built = getattr(schema, "_schema", None)
+    if not isinstance(built, GraphQLSchema):
+        raise RuntimeError("Strawberry no longer keeps its graphql-core schema in `_schema`")
+    return built
 
 
 def strawberry_validation_rules() -> tuple[type[ASTValidationRule], ...]:

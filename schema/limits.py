@@ -56,6 +56,8 @@ from graphql import (
 from graphql.language import Lexer, Source, TokenKind
 from strawberry.extensions import SchemaExtension
 
+from schema.compat import graphql_schema
+
 
 @dataclass(frozen=True, slots=True)
 class RequestLimits:
@@ -279,7 +281,7 @@ class CostLimit(SchemaExtension):
         document = context.graphql_document
         if document is not None:
             estimate = _Estimate(
-                context.schema._schema,
+                graphql_schema(context.schema),
                 document,
                 context.variables or {},
                 self.limits,

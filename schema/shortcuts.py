@@ -19,6 +19,8 @@ from strawberry.types.base import StrawberryObjectDefinition
 from strawberry.types.field import StrawberryField
 from strawberry.utils.str_converters import to_camel_case
 
+from schema.compat import graphql_schema
+
 
 def install(schema: strawberry.Schema) -> None:
     _plain_attribute_resolvers(schema)
@@ -27,7 +29,7 @@ def install(schema: strawberry.Schema) -> None:
 
 def _fields(schema: strawberry.Schema) -> Iterator[tuple[GraphQLField, StrawberryField]]:
     """Every field of the schema's own object types, with its Strawberry definition."""
-    for graphql_type in schema._schema.type_map.values():
+    for graphql_type in graphql_schema(schema).type_map.values():
         if not isinstance(graphql_type, GraphQLObjectType) or graphql_type.name.startswith("__"):
             continue
         definition = schema.get_type_by_name(graphql_type.name)

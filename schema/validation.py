@@ -17,7 +17,7 @@ from functools import lru_cache
 from graphql import ASTValidationRule, DocumentNode, GraphQLError, GraphQLSchema, validate
 from strawberry.extensions import SchemaExtension
 
-from schema.compat import strawberry_validation_rules
+from schema.compat import graphql_schema, strawberry_validation_rules
 
 CACHE_SIZE = 1024
 _STRAWBERRY_RULES = strawberry_validation_rules()
@@ -59,7 +59,7 @@ class Validation(SchemaExtension):
             rules: Collection[type[ASTValidationRule]] = context.validation_rules
             # Setting the errors (an empty list when valid) tells Strawberry validation ran.
             context.pre_execution_errors = validate_document(
-                context.schema._schema,
+                graphql_schema(context.schema),
                 context.graphql_document,
                 tuple(rules),
                 self.hide_suggestions,
