@@ -98,10 +98,11 @@ def test_gql_fetches_the_schema_and_validates_against_it(
         'mutation ($name: String!) { createProduct(input: {name: $name, tagNames: ["Sale"]}) '
         "{ product { id } } }"
     )
+    create.variable_values = {"name": "Lamp"}
     names = gql("{ products { nodes { name tags { nodes { name } } } } }")
 
     with Client(transport=transport, fetch_schema_from_transport=True) as session:
-        session.execute(create, variable_values={"name": "Lamp"})
+        session.execute(create)
         result = session.execute(names)
         schema = session.client.schema
         with pytest.raises(GraphQLError, match="price"):  # checked here, never sent
