@@ -12,8 +12,14 @@ root; as any other user they run as that user.
     cluster.restart(pause=2.0)    # down for two seconds, then up again
     cluster.destroy()             # stops it and removes its files
 
+    standby = PgCluster.standby_of(cluster)  # pg_basebackup -R: a streaming replica
+    standby.start()
+    standby.sql("SELECT pg_wal_replay_pause()")
+
 The `pg_cluster` fixture does this around one test. A missing PostgreSQL installation or
 runuser is an error, never a skip: the tests that need a cluster must run under CI.
+`pg_replicated` (tests/replicas) starts a primary and one streaming replica once per
+session; it skips when the programs are missing unless CATALOG_TEST_REQUIRE_POSTGRES=1.
 """
 
 from __future__ import annotations
@@ -54,6 +60,25 @@ def _version_key(name: str) -> tuple[int, ...]:
     return tuple(int(part) for part in re.findall(r"\d+", name)) or (0,)
 
 
+def server_user() -> str | None:
+    """The OS user to run PostgreSQL's programs as: `postgres` when we are root (PostgreSQL
+    and PgBouncer refuse to run as root), else None (ourselves)."""
+    if os.geteuid() != 0:
+        return None
+    if shutil.which("runuser") is None:
+        raise RuntimeError("running as root needs runuser to start PostgreSQL as postgres")
+    return SERVER_USER
+
+
+def own_directory(as_user: str | None, prefix: str = "catalog-pg-") -> Path:
+    """A fresh temporary directory owned by the user the servers run as."""
+    root = Path(tempfile.mkdtemp(prefix=prefix))
+    if as_user is not None:
+        account = pwd.getpwnam(as_user)
+        os.chown(root, account.pw_uid, account.pw_gid)
+    return root
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -76,14 +101,8 @@ class PgCluster:
         `settings` go into postgresql.conf, after the port and listen address.
         """
         bindir = find_bindir()
-        as_user = SERVER_USER if os.geteuid() == 0 else None
-        if as_user is not None and shutil.which("runuser") is None:
-            raise RuntimeError("running as root needs runuser to start PostgreSQL as postgres")
-        root = Path(tempfile.mkdtemp(prefix="catalog-pg-"))
-        if as_user is not None:
-            account = pwd.getpwnam(as_user)
-            os.chown(root, account.pw_uid, account.pw_gid)
-        cluster = cls(root=root, port=free_port(), bindir=bindir, as_user=as_user)
+        as_user = server_user()
+        cluster = cls(root=own_directory(as_user), port=free_port(), bindir=bindir, as_user=as_user)
         cluster._run(
             "initdb",
             "--pgdata",
@@ -99,14 +118,56 @@ class PgCluster:
         conf = {
             "port": str(cluster.port),
             "listen_addresses": "'127.0.0.1'",
-            "unix_socket_directories": f"'{root}'",
+            "unix_socket_directories": f"'{cluster.root}'",
             "fsync": "off",  # a test cluster: speed over crash safety of the machine
             "max_connections": "200",
             **(settings or {}),
         }
-        with (cluster.data / "postgresql.conf").open("a") as file:
-            file.writelines(f"{name} = {value}\n" for name, value in conf.items())
+        cluster._configure(conf)
         return cluster
+
+    @classmethod
+    def standby_of(cls, primary: PgCluster, *, settings: dict[str, str] | None = None) -> PgCluster:
+        """A streaming replica of a running `primary` (not started): a base backup taken
+        with `pg_basebackup -R`, which writes the connection to the primary into the copy
+        and marks it a standby. It keeps the primary's settings, but its own port."""
+        standby = cls(
+            root=own_directory(primary.as_user),
+            port=free_port(),
+            bindir=primary.bindir,
+            as_user=primary.as_user,
+        )
+        standby._run(
+            "pg_basebackup",
+            "--pgdata",
+            str(standby.data),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(primary.port),
+            "--username",
+            "postgres",
+            "--write-recovery-conf",
+            "--wal-method",
+            "stream",
+            "--checkpoint",
+            "fast",
+            "--no-sync",
+        )
+        standby._configure(
+            {
+                "port": str(standby.port),
+                "unix_socket_directories": f"'{standby.root}'",
+                "hot_standby": "on",
+                **(settings or {}),
+            }
+        )
+        return standby
+
+    def _configure(self, conf: dict[str, str]) -> None:
+        # Later lines of postgresql.conf win: appending overrides what a copy inherited.
+        with (self.data / "postgresql.conf").open("a") as file:
+            file.writelines(f"{name} = {value}\n" for name, value in conf.items())
 
     @property
     def data(self) -> Path:
@@ -141,6 +202,27 @@ class PgCluster:
         self._run(
             "createdb", "--host", "127.0.0.1", "--port", str(self.port), "-U", "postgres", name
         )
+
+    def sql(self, statement: str, database: str = "postgres") -> str:
+        """Run one statement with psql; its output, unaligned and without headers."""
+        result = self._run(
+            "psql",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "-U",
+            "postgres",
+            "--no-align",
+            "--tuples-only",
+            "--quiet",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "--command",
+            statement,
+            database,
+        )
+        return result.stdout.strip()
 
     def destroy(self) -> None:
         """Stop the server if it runs, and remove every file of the cluster."""
