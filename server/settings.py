@@ -16,22 +16,20 @@ from types import MappingProxyType
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
-
+from server.database_urls import (
+    SettingsError,
+    check_database_url,
+    check_read_database_urls,
+    shown,
+)
 from server.persisted import load_trusted_documents
+
+__all__ = ["Settings", "SettingsError", "check_database_url"]
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./catalog.db"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
-_DATABASE_URLS = "sqlite+aiosqlite:///<path> or postgresql+asyncpg://<user>@<host>/<database>"
-# The async driver each supported database runs on.
-_DRIVERS = {"sqlite": "aiosqlite", "postgresql": "asyncpg"}
 _TRUE = ("1", "true", "yes", "on")
 _FALSE = ("0", "false", "no", "off")
-
-
-class SettingsError(ValueError):
-    """A setting has a value the server cannot use (the message is one line, for stderr)."""
 
 
 def _int(
@@ -48,7 +46,7 @@ def _int(
     try:
         value = int(raw)
     except ValueError:
-        raise SettingsError(f"{name}={_shown(raw)} is not a whole number; use {accepted}") from None
+        raise SettingsError(f"{name}={shown(raw)} is not a whole number; use {accepted}") from None
     if value < minimum or (maximum is not None and value > maximum):
         raise SettingsError(f"{name}={value} is out of range; use {accepted}")
     return value
@@ -63,7 +61,7 @@ def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
     if raw in _FALSE:
         return False
     raise SettingsError(
-        f"{name}={_shown(raw)} is not a yes/no value; use true or false (or 1/0, yes/no, on/off)"
+        f"{name}={shown(raw)} is not a yes/no value; use true or false (or 1/0, yes/no, on/off)"
     )
 
 
@@ -76,40 +74,8 @@ def _choice(env: Mapping[str, str], name: str, default: str, choices: tuple[str,
     if not raw:
         return default
     if raw.upper() not in choices:
-        raise SettingsError(f"{name}={_shown(raw)} is not one of {', '.join(choices)}")
+        raise SettingsError(f"{name}={shown(raw)} is not one of {', '.join(choices)}")
     return raw.upper()
-
-
-def check_database_url(name: str, raw: str) -> str:
-    """The URL when the server can use it; else SettingsError naming `name` (a variable or
-    a flag). Only the async drivers work: the server never blocks its event loop."""
-    try:
-        url = make_url(raw)
-    except ArgumentError:
-        raise SettingsError(
-            f"{name}={_shown(raw)} is not a database URL; use {_DATABASE_URLS}"
-        ) from None
-    shown = url.render_as_string(hide_password=True)
-    # Read the names from the URL itself: asking SQLAlchemy for the driver would import
-    # the dialect, and fail with a traceback on one it does not know.
-    backend, _, driver = url.drivername.partition("+")
-    if backend == "postgres":  # an alias SQLAlchemy no longer reads
-        backend = "postgresql"
-    wanted = _DRIVERS.get(backend)
-    if wanted is None:
-        raise SettingsError(f"{name}={shown!r}: {backend} is not supported; use {_DATABASE_URLS}")
-    if driver != wanted:
-        fixed = url.set(drivername=f"{backend}+{wanted}").render_as_string(hide_password=True)
-        uses = f"the {driver} driver" if driver else "the default driver"
-        raise SettingsError(f"{name}={shown!r} uses {uses}, which is not async; use {fixed!r}")
-    if backend == "sqlite" and not url.database:
-        raise SettingsError(
-            f"{name}={shown!r} names no file (an in-memory database would vanish with each "
-            f"connection); use sqlite+aiosqlite:///<path>"
-        )
-    if backend == "postgresql" and not url.database:
-        raise SettingsError(f"{name}={shown!r} names no database; use {_DATABASE_URLS}")
-    return raw
 
 
 def _response_cache(env: Mapping[str, str], name: str, default: str) -> str:
@@ -120,15 +86,15 @@ def _response_cache(env: Mapping[str, str], name: str, default: str) -> str:
     if raw in {"off", "memory"}:
         return raw
     if not raw.startswith(("redis://", "rediss://")):
-        raise SettingsError(f"{name}={_shown(raw)} is not a cache; {accepted}")
+        raise SettingsError(f"{name}={shown(raw)} is not a cache; {accepted}")
     parts = urlsplit(raw)
     try:
         parts.port  # noqa: B018 -- parsing the port is the check
     except ValueError:
-        raise SettingsError(f"{name}={_shown(raw)} has a bad port; {accepted}") from None
+        raise SettingsError(f"{name}={shown(raw)} has a bad port; {accepted}") from None
     database = parts.path.lstrip("/")
     if not parts.hostname or (database and not database.isdigit()):
-        raise SettingsError(f"{name}={_shown(raw)} is not a Redis URL; {accepted}")
+        raise SettingsError(f"{name}={shown(raw)} is not a Redis URL; {accepted}")
     return raw
 
 
@@ -139,7 +105,7 @@ def _origins(env: Mapping[str, str], name: str) -> tuple[str, ...]:
         # a trailing slash or a path would never match and fail silently.
         if origin != "*" and not re.fullmatch(r"https?://[^/\s]+", origin):
             raise SettingsError(
-                f"{name} has {_shown(origin)}, which is not an origin; "
+                f"{name} has {shown(origin)}, which is not an origin; "
                 f"use * or comma-separated scheme://host[:port] with no path"
             )
     return origins
@@ -155,7 +121,7 @@ def _header_names(env: Mapping[str, str], name: str, default: tuple[str, ...]) -
     for header in names:
         if not _HEADER_NAME.fullmatch(header):
             raise SettingsError(
-                f"{name} has {_shown(header)}, which is not a header name; "
+                f"{name} has {shown(header)}, which is not a header name; "
                 f"use comma-separated names such as authorization, content-type"
             )
     return names
@@ -169,7 +135,7 @@ def _trusted_documents(env: Mapping[str, str], name: str) -> Mapping[str, str] |
         return MappingProxyType(load_trusted_documents(Path(raw)))
     except ValueError as error:
         raise SettingsError(
-            f"{name}={_shown(raw)} {error}; use a JSON file mapping each document's SHA-256 "
+            f"{name}={shown(raw)} {error}; use a JSON file mapping each document's SHA-256 "
             "to its text (persisted-documents.json)"
         ) from None
 
@@ -179,7 +145,7 @@ def _otel_endpoint(env: Mapping[str, str], name: str) -> str:
     if not raw:
         return ""
     if not re.fullmatch(r"https?://[^/\s]+(/\S*)?", raw):
-        raise SettingsError(f"{name}={_shown(raw)} is not a URL; use http(s)://<host>:<port>")
+        raise SettingsError(f"{name}={shown(raw)} is not a URL; use http(s)://<host>:<port>")
     if importlib.util.find_spec("opentelemetry.instrumentation.asgi") is None:
         raise SettingsError(
             f"{name} is set but tracing is not installed; pip install 'catalog[otel]'"
@@ -192,18 +158,18 @@ def _max_first(env: Mapping[str, str], default: int) -> int:
     return _int(env, "CATALOG_MAX_FIRST", default, 1, 100)
 
 
-def _shown(raw: str) -> str:
-    """A value as an error message may quote it: short, and with any password hidden."""
-    hidden = re.sub(r"(://[^:/@\s]*:)[^@\s]*@", r"\1***@", raw)
-    return repr(hidden if len(hidden) <= 80 else hidden[:77] + "...")
-
-
 @dataclass(frozen=True)
 class Settings:
     """The server's configuration. See the README's settings table for each variable."""
 
     database_url: str = DEFAULT_DATABASE_URL
     db_pool_size: int = 10
+    # PostgreSQL streaming replicas that serve queries (docs/deployment.md), and how far
+    # behind the primary one may be and still serve them.
+    read_database_urls: tuple[str, ...] = ()
+    replica_max_lag_ms: int = 1000
+    # Connections go through PgBouncer in transaction mode: no prepared-statement caches.
+    db_pgbouncer: bool = False
     write_tokens: tuple[str, ...] = field(default=(), repr=False)
     read_tokens: tuple[str, ...] = field(default=(), repr=False)
     cors_origins: tuple[str, ...] = ()
@@ -251,6 +217,13 @@ class Settings:
         return cls(
             database_url=check_database_url("CATALOG_DATABASE_URL", database_url),
             db_pool_size=_int(env, "CATALOG_DB_POOL_SIZE", d.db_pool_size, 1),
+            read_database_urls=check_read_database_urls(
+                "CATALOG_READ_DATABASE_URLS",
+                env.get("CATALOG_READ_DATABASE_URLS", ""),
+                database_url,
+            ),
+            replica_max_lag_ms=_int(env, "CATALOG_REPLICA_MAX_LAG_MS", d.replica_max_lag_ms, 0),
+            db_pgbouncer=_bool(env, "CATALOG_DB_PGBOUNCER", d.db_pgbouncer),
             write_tokens=_list(env, "CATALOG_WRITE_TOKENS"),
             read_tokens=_list(env, "CATALOG_READ_TOKENS"),
             cors_origins=_origins(env, "CATALOG_CORS_ORIGINS"),

@@ -138,9 +138,9 @@ def replicated(pg_replicated: Replicated) -> Iterator[Replicated]:
     try:
         yield pg_replicated
     finally:
-        pg_replicated.resume_replay()
         if not pg_replicated.standby.is_running():
             pg_replicated.standby.start()
+        pg_replicated.resume_replay()
 
 
 async def _truncate(url: str) -> None:

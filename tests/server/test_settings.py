@@ -47,6 +47,11 @@ BAD = [
     ("CATALOG_SHUTDOWN_GRACE_MS", "-1", ["at least 0"]),
     ("CATALOG_SHUTDOWN_GRACE_MS", "15s", ["not a whole number"]),
     ("CATALOG_HEADER_TIMEOUT_MS", "5", ["at least 100"]),
+    ("CATALOG_READ_DATABASE_URLS", "postgresql://app@r1/shop", ["not async", "asyncpg"]),
+    ("CATALOG_READ_DATABASE_URLS", "sqlite+aiosqlite:///r.db", ["not PostgreSQL"]),
+    ("CATALOG_READ_DATABASE_URLS", "postgresql+asyncpg://r1/shop", ["need a PostgreSQL primary"]),
+    ("CATALOG_REPLICA_MAX_LAG_MS", "1s", ["not a whole number"]),
+    ("CATALOG_DB_PGBOUNCER", "maybe", ["true or false"]),
 ]
 
 
@@ -100,6 +105,24 @@ def test_good_values_are_read() -> None:
     assert settings.header_timeout_ms == 2000
 
 
+def test_read_replicas_and_pgbouncer_are_read() -> None:
+    settings = Settings.from_env(
+        {
+            "CATALOG_DATABASE_URL": "postgresql+asyncpg://app@primary/shop",
+            "CATALOG_READ_DATABASE_URLS": "postgresql+asyncpg://app@r1/shop, "
+            "postgresql+asyncpg://app@r2:5433/shop",
+            "CATALOG_REPLICA_MAX_LAG_MS": "250",
+            "CATALOG_DB_PGBOUNCER": "true",
+        }
+    )
+    assert settings.read_database_urls == (
+        "postgresql+asyncpg://app@r1/shop",
+        "postgresql+asyncpg://app@r2:5433/shop",
+    )
+    assert settings.replica_max_lag_ms == 250
+    assert settings.db_pgbouncer is True
+
+
 def test_no_variables_give_the_defaults() -> None:
     assert Settings.from_env({}) == Settings()
 
@@ -124,6 +147,7 @@ def catalog(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
         ("CATALOG_DATABASE_URL", "sqlite:///catalog.db"),
         ("CATALOG_LOG_LEVEL", "LOUD"),
         ("CATALOG_REQUEST_TIMEOUT_MS", "soon"),
+        ("CATALOG_READ_DATABASE_URLS", "postgresql://app@replica/shop"),
     ],
 )
 def test_catalog_serve_prints_one_line_and_exits_2(variable: str, value: str) -> None:
