@@ -3,23 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.associations import Associations
 from db.catalog import Catalog
+from resolvers.limits import Limits
 from resolvers.loaders import Loaders
 
 Access = Literal["none", "read", "write"]
-DEFAULT_FIRST = 20  # page size when `first` is not given; the schema advertises it
-
-
-@dataclass(frozen=True, slots=True)
-class Limits:
-    default_first: int = DEFAULT_FIRST
-    max_first: int = 100
-    max_items: int = 100
 
 
 @dataclass
@@ -28,6 +21,9 @@ class RequestContext:
     limits: Limits = field(default_factory=Limits)
     access: Access = "write"
     request_id: str = ""
+    # The request's plan (schema.plans.Plan), made once by the view. Typed loosely:
+    # resolvers never import the schema layer.
+    plan: Any = None
     loaders: Loaders = field(init=False)
 
     def __post_init__(self) -> None:

@@ -61,16 +61,12 @@ class Paged(Generic[T]):
 
 
 def page_size(ctx: RequestContext, first: int | None, name: str = "first") -> int:
-    """`first` (or `last`), defaulted and checked: above the maximum is an error, never a
-    silent clamp."""
+    """`first` (or `last`), defaulted and checked for sign. Its maximum is checked once,
+    for the whole request, before any resolver runs (MAX_FIRST_EXCEEDED, schema.cost)."""
     if first is None:
         return ctx.limits.default_first
     if first < 0:
         raise BadInput(f"`{name}` must not be negative")
-    if first > ctx.limits.max_first:
-        raise LimitExceeded(
-            "MAX_FIRST_EXCEEDED", f"`{name}` may be at most {ctx.limits.max_first}, got {first}"
-        )
     return first
 
 

@@ -8,20 +8,17 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import (
-    DisableIntrospection,
-    ParserCache,
-    SchemaExtension,
-)
+from strawberry.extensions import SchemaExtension
 from strawberry.schema.config import StrawberryConfig
 
+from resolvers.limits import Limits
 from schema import compat, execution, shortcuts
+from schema.compat import graphql_schema
 from schema.inputs import ApplyTagsInput, apply_tags_input
-from schema.limits import CostLimit, RequestLimits, ShapeRules, TokenLimit
 from schema.mutation import Mutation
+from schema.plans import Planning, Plans
 from schema.query import Query
 from schema.types import Product, Tag
-from schema.validation import Validation
 
 Extension = type[SchemaExtension] | Callable[[], SchemaExtension]
 
@@ -31,6 +28,9 @@ class CatalogSchema(strawberry.Schema):
     # the schema is private (introspection off). schema.validation covers the documents;
     # the executor covers variable values.
     hide_suggestions = False
+    # Every document's plan (schema.plans), set by build_schema.
+    plans: Plans
+    limits: Limits
 
     def _get_execute_function(self) -> Callable[..., Any]:
         """Queries take the lean executor (schema.execution), which falls back to graphql-core."""
@@ -40,34 +40,22 @@ class CatalogSchema(strawberry.Schema):
         """Log nothing here: the HTTP layer logs unexpected errors once, with the request id."""
 
 
-DOCUMENT_CACHE_SIZE = 1024
-
-
 def build_schema(
-    limits: RequestLimits | None = None,
+    limits: Limits | None = None,
     *,
     introspection: bool = True,
     max_batch: int = 0,
     extra: Iterable[Extension] = (),
 ) -> CatalogSchema:
-    """The catalog schema with its request limits and parse/validation caches.
+    """The catalog schema with its request limits and its plans.
 
     Limits run before any resolver (so before any SQL): tokens before parsing, depth and
-    aliases with validation, page sizes, list lengths and the node estimate just before
-    execution, when the variables are known.
+    aliases with validation, both once per document (schema.plans); page sizes, list
+    lengths and the node estimate just before execution, when the variables are known.
     """
-    limits = limits or RequestLimits()
+    limits = limits or Limits()
     hide_suggestions = not introspection
-    extensions: list[Extension] = [
-        lambda: TokenLimit(limits),
-        lambda: ParserCache(maxsize=DOCUMENT_CACHE_SIZE),
-        lambda: ShapeRules(limits),
-        lambda: Validation(hide_suggestions=hide_suggestions),
-    ]
-    if not introspection:
-        extensions.append(DisableIntrospection)
-    extensions.append(lambda: CostLimit(limits))
-    extensions.extend(extra)
+    extensions: list[Extension] = [Planning, *extra]
     config = StrawberryConfig(
         batching_config={"max_operations": max_batch} if max_batch > 0 else None
     )
@@ -79,6 +67,8 @@ def build_schema(
         config=config,
     )
     schema.hide_suggestions = hide_suggestions
+    schema.limits = limits
+    schema.plans = Plans(graphql_schema(schema), limits, introspection=introspection)
     shortcuts.install(schema)
     compat.build_input_with(ApplyTagsInput, apply_tags_input)
     return schema

@@ -12,8 +12,9 @@ from db.orders import PRODUCT_LINKS_DEFAULT, TAG_LINKS_DEFAULT
 from db.paging import LinkConditions
 from db.records import ProductLink, ProductRecord, TagLink, TagRecord
 from resolvers import queries
-from resolvers.context import DEFAULT_FIRST, RequestContext
+from resolvers.context import RequestContext
 from resolvers.ids import encode_id
+from resolvers.limits import DEFAULT_FIRST
 from schema import orders
 from schema.inputs import LinkFilter
 from schema.orders import ProductTagOrder, TagProductOrder

@@ -1,33 +1,47 @@
-"""Document validation: cached, never reported as the server's fault, and able to keep the
-schema private.
+"""Document validation: never reported as the server's fault, and able to keep the schema
+private.
 
 With introspection off, the schema's names must not leak through "Did you mean ...?"
 suggestions either. graphql-core (3.3) takes a public `hide_suggestions` flag in both places
 that make them: `validate()` (unknown fields, arguments, types, enum values and input
 fields in the document) and `execute()` (the same for variable values). Strawberry passes
-neither, so the `Validation` extension validates in its place (as Strawberry's own
-ValidationCache extension does) and CatalogSchema passes the flag to its executor.
+neither, so validation runs here, once per document (schema.plans), in Strawberry's place,
+and CatalogSchema passes the flag to its executor.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator
-from functools import lru_cache
+from collections.abc import Sequence
 
-from graphql import ASTValidationRule, DocumentNode, GraphQLError, GraphQLSchema, validate
-from strawberry.extensions import SchemaExtension
+from graphql import (
+    ASTValidationRule,
+    DocumentNode,
+    GraphQLError,
+    GraphQLSchema,
+    NoSchemaIntrospectionCustomRule,
+    specified_rules,
+    validate,
+)
 
-from schema.compat import graphql_schema, strawberry_validation_rules
+from resolvers.limits import Limits
+from schema.compat import strawberry_validation_rules
+from schema.limits import BUILT_IN_INTROSPECTION_RULE, shape_rules
 
-CACHE_SIZE = 1024
 _STRAWBERRY_RULES = strawberry_validation_rules()
 
 
-@lru_cache(maxsize=CACHE_SIZE)
+def validation_rules(limits: Limits, *, introspection: bool) -> tuple[type[ASTValidationRule], ...]:
+    """graphql-core's rules, with the shape limits in place of its fixed introspection bound,
+    and the rule that refuses introspection when it is off."""
+    kept = tuple(rule for rule in specified_rules if rule is not BUILT_IN_INTROSPECTION_RULE)
+    closed = () if introspection else (NoSchemaIntrospectionCustomRule,)
+    return (*kept, *shape_rules(limits), *closed)
+
+
 def validate_document(
     schema: GraphQLSchema,
     document: DocumentNode,
-    rules: tuple[type[ASTValidationRule], ...],
+    rules: Sequence[type[ASTValidationRule]],
     hide_suggestions: bool,
 ) -> list[GraphQLError]:
     """graphql-core's validation with Strawberry's extra rules; errors as the client's."""
@@ -45,23 +59,3 @@ def _as_client_error(error: GraphQLError) -> GraphQLError:
     if error.original_error is None or isinstance(error.original_error, GraphQLError):
         return error
     return GraphQLError(error.message, error.nodes, extensions=error.extensions)
-
-
-class Validation(SchemaExtension):
-    """Validate each document once (an LRU cache shared by every request)."""
-
-    def __init__(self, *, hide_suggestions: bool) -> None:
-        self.hide_suggestions = hide_suggestions
-
-    def on_validate(self) -> Iterator[None]:
-        context = self.execution_context
-        if context.graphql_document is not None:
-            rules: Collection[type[ASTValidationRule]] = context.validation_rules
-            # Setting the errors (an empty list when valid) tells Strawberry validation ran.
-            context.pre_execution_errors = validate_document(
-                graphql_schema(context.schema),
-                context.graphql_document,
-                tuple(rules),
-                self.hide_suggestions,
-            )
-        yield

@@ -18,7 +18,6 @@ from db.engine import create_engine, session_factory, timeouts_within
 from db.migrate import current_revision, head_revision
 from db.statements import instrument
 from schema import build_schema
-from schema.limits import RequestLimits
 from server import playground
 from server.auth import Tokens
 from server.cache import CacheHealth, namespace_for, open_store
@@ -41,14 +40,7 @@ def create_app(settings: Settings) -> Starlette:
     instrument(engine)
     tracing = Tracing(settings.otel_endpoint, engine) if settings.otel_endpoint else None
     schema = build_schema(
-        RequestLimits(
-            max_tokens=settings.max_tokens,
-            max_depth=settings.max_depth,
-            max_aliases=settings.max_aliases,
-            max_items=settings.max_items,
-            max_nodes=settings.max_nodes,
-            max_first=settings.max_first,
-        ),
+        settings.limits(),
         introspection=settings.introspection,
         max_batch=settings.max_batch,
     )

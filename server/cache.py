@@ -1,10 +1,10 @@
 """The optional response cache for queries (CATALOG_RESPONSE_CACHE=memory or redis://...).
 
-A response is filed under its request (normalized document, operation name, variables and
-the caller's access level) and the data version read before it was computed. Every write
-moves the data version within its commit (db.data_version), so no answer computed before a
-write can be found after it: invalidation is exact, and shared by every process on the same
-database, whether the responses themselves live in process memory or in Redis.
+A response is filed under its request (the plan's canonical document, operation name,
+variables and the caller's access level) and the data version read before it was computed.
+Every write moves the data version within its commit (db.data_version), so no answer
+computed before a write can be found after it: invalidation is exact, and shared by every
+process on the same database, whether the responses themselves live in process memory or in Redis.
 
 The cache is an optimisation the server can do without. While Redis fails or hangs, requests
 bypass it (BestEffortStore) and are answered from the database; when Redis is back it is
@@ -20,11 +20,11 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any, Literal, Protocol
 
 import orjson
-from graphql import GraphQLError, OperationDefinitionNode, OperationType, parse, print_ast
+
+from schema.plans import Plan
 
 log = logging.getLogger("catalog.cache")
 
@@ -211,42 +211,16 @@ class CacheableQuery:
         return f"catalog:response:v{version}:{self.request_key}"
 
 
-def cacheable(payload: Any, access: str) -> CacheableQuery | None:
-    """The cache description of a request body, or None when it must not be cached.
+def cacheable(plan: Plan, variables: Any, access: str) -> CacheableQuery | None:
+    """The cache description of a planned request, or None when it must not be cached.
 
-    Only single (not batched) query operations qualify; mutations never do, and nor does
-    anything that does not parse.
+    Only single (not batched) query operations qualify: the plan has a canonical text for
+    those alone (mutations never have one, nor does anything that does not parse).
     """
-    if not isinstance(payload, dict):
+    if plan.cache_text is None or not isinstance(variables, dict | None):
         return None
-    query, name, variables = (
-        payload.get("query"),
-        payload.get("operationName"),
-        payload.get("variables"),
+    material = orjson.dumps(
+        [access, plan.cache_text, plan.operation_name, variables or {}],
+        option=orjson.OPT_SORT_KEYS,
     )
-    if not isinstance(query, str) or not isinstance(name, str | None):
-        return None
-    if not isinstance(variables, dict | None):
-        return None
-    document = _normalized_query(query, name)
-    if document is None:
-        return None
-    material = orjson.dumps([access, document, name, variables or {}], option=orjson.OPT_SORT_KEYS)
     return CacheableQuery(hashlib.sha256(material).hexdigest())
-
-
-@lru_cache(maxsize=1024)
-def _normalized_query(query: str, operation_name: str | None) -> str | None:
-    """The document printed canonically when the chosen operation is a query, else None."""
-    try:
-        document = parse(query, max_tokens=20_000)
-    except GraphQLError:
-        return None
-    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
-    if operation_name is None:
-        chosen = operations[0] if len(operations) == 1 else None
-    else:
-        chosen = next((o for o in operations if o.name and o.name.value == operation_name), None)
-    if chosen is None or chosen.operation is not OperationType.QUERY:
-        return None
-    return print_ast(document)

@@ -16,6 +16,7 @@ from types import MappingProxyType
 from typing import Any
 from urllib.parse import urlsplit
 
+from resolvers.limits import MAX_FIRST, Limits
 from server.database_urls import (
     SettingsError,
     check_database_url,
@@ -154,8 +155,11 @@ def _otel_endpoint(env: Mapping[str, str], name: str) -> str:
 
 
 def _max_first(env: Mapping[str, str], default: int) -> int:
-    # At most 100: the API's promise to clients; an operator may lower it, never raise it.
-    return _int(env, "CATALOG_MAX_FIRST", default, 1, 100)
+    # At most MAX_FIRST: the API's promise to clients; an operator may lower it, never raise it.
+    return _int(env, "CATALOG_MAX_FIRST", default, 1, MAX_FIRST)
+
+
+_LIMITS = Limits()  # the defaults of the limits the settings can change
 
 
 @dataclass(frozen=True)
@@ -187,13 +191,13 @@ class Settings:
     introspection: bool = True
     graphiql: bool = True
     max_body_bytes: int = 1024 * 1024
-    max_depth: int = 10
-    max_aliases: int = 30
-    max_tokens: int = 5000
+    max_depth: int = _LIMITS.max_depth
+    max_aliases: int = _LIMITS.max_aliases
+    max_tokens: int = _LIMITS.max_tokens
     max_batch: int = 0  # operations per batched request; 0 turns batching off
-    max_nodes: int = 50_000
-    max_first: int = 100  # the API contract's ceiling; may be set lower, never higher
-    max_items: int = 100
+    max_nodes: int = _LIMITS.max_nodes
+    max_first: int = _LIMITS.max_first  # the API contract's ceiling; may be set lower only
+    max_items: int = _LIMITS.max_items
     request_timeout_ms: int = 10_000
     response_cache: str = "off"  # off | memory | redis://...
     response_cache_namespace: str = ""  # Redis key prefix; "" derives one from the database
@@ -250,6 +254,17 @@ class Settings:
             header_timeout_ms=_int(env, "CATALOG_HEADER_TIMEOUT_MS", d.header_timeout_ms, 100),
             metrics_multiprocess_dir=env.get("PROMETHEUS_MULTIPROC_DIR", "").strip(),
             otel_endpoint=_otel_endpoint(env, "OTEL_EXPORTER_OTLP_ENDPOINT"),
+        )
+
+    def limits(self) -> Limits:
+        """The request limits, one object for the schema and the resolvers."""
+        return Limits(
+            max_tokens=self.max_tokens,
+            max_depth=self.max_depth,
+            max_aliases=self.max_aliases,
+            max_first=self.max_first,
+            max_items=self.max_items,
+            max_nodes=self.max_nodes,
         )
 
     def but(self, **changes: Any) -> Settings:

@@ -13,12 +13,11 @@ import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 
 import orjson
 from cross_web import HTTPException
-from graphql import GraphQLError, OperationDefinitionNode, parse
+from graphql import GraphQLError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.requests import Request
 from starlette.responses import Response
@@ -33,7 +32,8 @@ from strawberry.types.graphql import OperationType
 from db import data_version
 from db.dialects import is_timeout, is_transient, is_unavailable
 from db.statements import record_statements
-from resolvers.context import Limits, RequestContext
+from resolvers.context import RequestContext
+from schema.plans import Plan, Plans
 from server import playground
 from server.auth import Caller, Tokens
 from server.cache import CacheableQuery, ResponseStore, cacheable
@@ -79,6 +79,7 @@ class RequestState:
     caller: Caller = "anonymous"
     operation: str | None = None
     operation_type: str | None = None  # query or mutation, once known
+    plan: Plan | None = None  # of the request's one operation, once made
     outcome: str = "ok"
     refusals: set[str] = field(default_factory=set)  # codes of refusals, for metrics
     had_errors: bool = False
@@ -106,7 +107,8 @@ class CatalogView(GraphQL[RequestContext, None]):
         self._store = store
         self._metrics = metrics
         self._tokens = Tokens(write=settings.write_tokens, read=settings.read_tokens)
-        self._limits = Limits(max_first=settings.max_first, max_items=settings.max_items)
+        self._plans: Plans = schema.plans
+        self._limits = schema.limits
         self._max_body = settings.max_body_bytes
         self._budget = settings.request_timeout_ms / 1000
         self._max_batch = settings.max_batch
@@ -232,12 +234,23 @@ class CatalogView(GraphQL[RequestContext, None]):
         if self._store is None or caller == "invalid" or not self._tokens.may_read(caller):
             return None
         access = "write" if self._tokens.may_write(caller) else "read"
-        query = cacheable(payload, access)
-        if query is not None:  # one query operation: a cache hit never reaches execute_single
-            state.operation, state.operation_type = _chosen_operation(
-                payload["query"], payload.get("operationName")
-            )
+        if not isinstance(payload, dict):
+            return None
+        plan = self._plan(state, payload.get("query"), payload.get("operationName"))
+        query = None if plan is None else cacheable(plan, payload.get("variables"), access)
+        if plan is not None and query is not None:
+            # One query operation: a cache hit never reaches execute_single.
+            state.operation, state.operation_type = plan.chosen_name, plan.operation_type
         return query
+
+    def _plan(self, state: RequestState, query: Any, operation_name: Any) -> Plan | None:
+        """The plan of one operation, made once per request (and once per document)."""
+        if not isinstance(query, str) or not query or not isinstance(operation_name, str | None):
+            return None  # the schema says what is wrong with it
+        plan = state.plan
+        if plan is None or plan.query != query or plan.operation_name != operation_name:
+            plan = state.plan = self._plans.plan(query, operation_name)
+        return plan
 
     async def _run_cached(
         self, request: Request, query: CacheableQuery, session: AsyncSession, state: RequestState
@@ -304,9 +317,12 @@ class CatalogView(GraphQL[RequestContext, None]):
         request_data: Any,
     ) -> ExecutionResult:
         state: RequestState = request.scope["state"][_STATE]
-        state.operation, state.operation_type = _chosen_operation(
-            request_data.query, request_data.operation_name
-        )
+        plan = self._plan(state, request_data.query, request_data.operation_name)
+        context.plan = plan
+        if plan is None:
+            state.operation, state.operation_type = request_data.operation_name, None
+        else:
+            state.operation, state.operation_type = plan.chosen_name, plan.operation_type
         caller = state.caller
         if caller == "invalid":
             raise Refusal(401, "UNAUTHENTICATED", "The bearer token is not valid", _CHALLENGE)
@@ -314,7 +330,7 @@ class CatalogView(GraphQL[RequestContext, None]):
             raise Refusal(
                 401, "UNAUTHENTICATED", "This server needs a bearer token to read", _CHALLENGE
             )
-        if request_data.operation_name is None and _operation_count(request_data.query) > 1:
+        if request_data.operation_name is None and plan is not None and plan.operation_count > 1:
             raise Refusal(
                 400,
                 "BAD_REQUEST",
@@ -462,37 +478,6 @@ _OFFERED = frozenset({OperationType.QUERY, OperationType.MUTATION})
 def _check_operation_name(operation: dict[str, Any]) -> None:
     if not isinstance(operation.get("operationName"), str | None):
         raise HTTPException(400, "The `operationName` must be a string or null")
-
-
-def _operation_count(query: str | None) -> int:
-    """How many operations a document defines (0 when it does not parse: the schema says
-    why, with the location of the syntax error)."""
-    return len(_operations(query))
-
-
-def _chosen_operation(query: str | None, name: str | None) -> tuple[str | None, str | None]:
-    """The name and type (query, mutation, subscription) of the operation a request chose:
-    the one named, or the document's only one; the type is None when there is no such one."""
-    operations = _operations(query)
-    if name is None:
-        return operations[0] if len(operations) == 1 else (None, None)
-    return name, next((kind for found, kind in operations if found == name), None)
-
-
-@lru_cache(maxsize=1024)
-def _operations(query: str | None) -> tuple[tuple[str | None, str], ...]:
-    """The operations a document defines, as (name, type); none when it does not parse."""
-    if not query or not isinstance(query, str):  # the schema refuses a non-string query
-        return ()
-    try:
-        document = parse(query, max_tokens=20_000)
-    except GraphQLError:
-        return ()
-    return tuple(
-        (d.name.value if d.name else None, d.operation.value)
-        for d in document.definitions
-        if isinstance(d, OperationDefinitionNode)
-    )
 
 
 def _database_failure(error: BaseException) -> tuple[str | None, str]:

@@ -1,0 +1,155 @@
+"""A document is planned once: parsed, validated and analysed on first use, then reused."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import graphql
+import pytest
+import strawberry.schema.schema
+
+import schema.plans
+from resolvers.limits import Limits
+from schema import build_schema
+from schema.compat import graphql_schema
+from schema.plans import Plans
+
+PRODUCTS = "query Page($n: Int) { products(first: $n) { nodes { id name } } }"
+
+
+class Calls:
+    def __init__(self) -> None:
+        self.count = 0
+
+    def counting(self, function: Any) -> Any:
+        def call(*args: Any, **kwargs: Any) -> Any:
+            self.count += 1
+            return function(*args, **kwargs)
+
+        return call
+
+
+@pytest.fixture
+def parses(monkeypatch: pytest.MonkeyPatch) -> Calls:
+    """Every parse, whether by the plans or by Strawberry itself."""
+    calls = Calls()
+    monkeypatch.setattr(schema.plans, "parse", calls.counting(graphql.parse))
+    monkeypatch.setattr(strawberry.schema.schema, "parse", calls.counting(graphql.parse))
+    return calls
+
+
+@pytest.fixture
+def validations(monkeypatch: pytest.MonkeyPatch) -> Calls:
+    calls = Calls()
+    original = schema.plans.validate_document
+    monkeypatch.setattr(schema.plans, "validate_document", calls.counting(original))
+    return calls
+
+
+def plans(size: int = 1024, **limits: Any) -> Plans:
+    return Plans(graphql_schema(build_schema()), Limits(**limits), size=size)
+
+
+def test_a_repeated_document_is_planned_once(parses: Calls, validations: Calls) -> None:
+    planned = plans()
+
+    first = planned.plan(PRODUCTS, "Page")
+    again = planned.plan(PRODUCTS, "Page")
+
+    assert again is first
+    assert (planned.made, parses.count, validations.count) == (1, 1, 1)
+    assert first.operation_type == "query" and first.chosen_name == "Page"
+    assert first.cache_text == graphql.print_ast(graphql.parse(PRODUCTS))
+
+
+async def test_a_repeated_execution_parses_and_validates_once(
+    parses: Calls, validations: Calls
+) -> None:
+    catalog = build_schema()
+
+    for _ in range(3):
+        result = await catalog.execute("{ __typename }")
+        assert result.errors is None and result.data == {"__typename": "Query"}
+
+    assert (catalog.plans.made, parses.count, validations.count) == (1, 1, 1)
+
+
+def test_plans_beyond_the_size_are_evicted_oldest_first() -> None:
+    planned = plans(size=2)
+    oldest = planned.plan("{ a: __typename }")
+    planned.plan("{ b: __typename }")
+    planned.plan("{ c: __typename }")
+
+    assert len(planned) == 2
+    assert planned.plan("{ a: __typename }") is not oldest
+    assert planned.made == 4
+
+
+def test_each_operation_name_has_its_own_plan() -> None:
+    planned = plans()
+    document = "query A { __typename } mutation B { __typename }"
+
+    a, b = planned.plan(document, "A"), planned.plan(document, "B")
+
+    assert a is not b
+    assert (a.chosen_name, a.operation_type) == ("A", "query")
+    assert (b.chosen_name, b.operation_type) == ("B", "mutation")
+    assert a.cache_text is not None and b.cache_text is None  # only queries are cached
+    assert planned.plan(document).operation_error == (
+        "Must provide operation name if query contains multiple operations."
+    )
+    assert planned.plan(document, "C").operation_error == "Unknown operation named 'C'."
+
+
+def test_variables_change_the_cost_verdict_without_planning_again(
+    parses: Calls, validations: Calls
+) -> None:
+    planned = plans()
+    plan = planned.plan(PRODUCTS, "Page")
+
+    assert plan.cost_error({"n": 100}) is None
+    refused = plan.cost_error({"n": 101})
+    assert planned.plan(PRODUCTS, "Page") is plan
+    assert plan.cost_error({"n": 5}) is None
+
+    assert refused is not None and refused.extensions == {"code": "MAX_FIRST_EXCEEDED"}
+    assert (planned.made, parses.count, validations.count) == (1, 1, 1)
+
+
+def test_a_verdict_that_reads_no_variable_is_judged_when_planned() -> None:
+    planned = plans(max_nodes=1000)
+
+    small = planned.plan("{ products(first: 10) { nodes { id } } }")
+    large = planned.plan("{ products(first: 100) { nodes { tags(first: 20) { nodes { id } } } } }")
+
+    assert small.static_cost is not None and small.static_cost.error is None
+    assert large.static_cost is not None and large.static_cost.error is not None
+    assert large.static_cost.error.extensions == {"code": "MAX_NODES_EXCEEDED"}
+    assert planned.plan(PRODUCTS, "Page").static_cost is None  # `first` is a variable
+
+
+def test_a_document_over_the_token_limit_is_refused_before_parsing(
+    parses: Calls, validations: Calls
+) -> None:
+    planned = plans()
+    document = "{ " + "a " * 100_000 + "}"  # 100,002 tokens
+
+    plan = planned.plan(document)
+
+    assert plan.document is None and plan.parse_error is not None
+    assert plan.parse_error.extensions == {"code": "MAX_TOKENS_EXCEEDED"}
+    assert (parses.count, validations.count) == (0, 0)
+
+
+async def test_a_refusal_from_the_plan_is_answered_as_before(parses: Calls) -> None:
+    catalog = build_schema(Limits(max_tokens=6))
+    eight = "{ products { totalCount } __typename }"
+
+    for _ in range(2):
+        result = await catalog.execute(eight)
+        assert result.data is None and result.errors is not None
+        assert [(e.message, e.extensions) for e in result.errors] == [
+            ("The document has more than 6 tokens", {"code": "MAX_TOKENS_EXCEEDED"})
+        ]
+
+    assert parses.count == 0
