@@ -57,8 +57,10 @@ $(LOWEST)/.installed: requirements/lowest.txt
 test-lowest: $(LOWEST)/.installed
 	$(LOWEST)/bin/python -m pytest tests/api tests/db
 
+# `make bench PEERS=postgraphile` adds PostGraphile 5 beside the server (Node 22 and its
+# packages install into bench/peers/postgraphile/ on first use, with npm).
 bench: $(STAMP)
-	$(BIN)/python -m bench $(BENCH_ARGS)
+	$(BIN)/python -m bench $(if $(PEERS),--peers $(PEERS)) $(BENCH_ARGS)
 
 schema: $(STAMP)
 	$(BIN)/catalog export-schema > schema.graphql

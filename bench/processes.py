@@ -12,7 +12,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -125,11 +125,34 @@ def _serve_command(module: list[str], port: int, database_url: str, workers: int
     return [sys.executable, *module, *options]
 
 
+def answers_readyz(base_url: str) -> bool:
+    return httpx.get(f"{base_url}/readyz", timeout=2).status_code == 200
+
+
+def answers_graphql(base_url: str) -> bool:
+    """For a GraphQL server without /readyz: it answers `{ __typename }`."""
+    response = httpx.post(f"{base_url}/graphql", json={"query": "{ __typename }"}, timeout=2)
+    return response.status_code == 200
+
+
+def machine_ticks() -> tuple[int, int]:
+    """(busy, total) CPU ticks of the whole machine so far, all cores (/proc/stat)."""
+    fields = [int(n) for n in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle, iowait
+    return sum(fields) - idle, sum(fields)
+
+
 @contextmanager
 def running(
-    name: str, command: list[str], port: int, env: dict[str, str], logs: Path
+    name: str,
+    command: list[str],
+    port: int,
+    env: dict[str, str],
+    logs: Path,
+    ready: Callable[[str], bool] = answers_readyz,
 ) -> Iterator[Service]:
-    """Start a process, wait until its /readyz answers 200, and stop it on the way out."""
+    """Start a process, wait until it is `ready` (its /readyz answers 200), and stop it on
+    the way out."""
     logs.mkdir(parents=True, exist_ok=True)
     log = logs / f"{name}.log"
     with log.open("wb") as out:
@@ -138,13 +161,13 @@ def running(
         )
     service = Service(name, process, f"http://127.0.0.1:{port}", log)
     try:
-        _wait_ready(service)
+        _wait_ready(service, ready)
         yield service
     finally:
         _stop(process)
 
 
-def _wait_ready(service: Service) -> None:
+def _wait_ready(service: Service, ready: Callable[[str], bool]) -> None:
     deadline = time.monotonic() + READY_TIMEOUT_S
     while time.monotonic() < deadline:
         if service.process.poll() is not None:
@@ -152,7 +175,7 @@ def _wait_ready(service: Service) -> None:
                 f"{service.name} exited with {service.process.returncode}:\n{service.log_tail()}"
             )
         try:
-            if httpx.get(f"{service.base_url}/readyz", timeout=2).status_code == 200:
+            if ready(service.base_url):
                 return
         except httpx.HTTPError:
             pass
