@@ -72,7 +72,9 @@ def start(
     services = Services()
     for workers, reads in setups:
         suffix = f"{workers}w" if reads == PRIMARY else f"{workers}w-{reads}"
-        server_env = dict(env)
+        # The URL is given both ways: the replica settings are checked against the
+        # environment's primary, the command line's --database-url is the one that serves.
+        server_env = {**env, "CATALOG_DATABASE_URL": urls[PRIMARY]}
         if reads != PRIMARY:
             server_env["CATALOG_READ_DATABASE_URLS"] = urls[reads]
         port = free_port()
