@@ -109,7 +109,7 @@ def _bench(
             timed,
             warmup,
             RESULTS,
-            pair.statements if pair is not None else None,
+            pair.sample if pair is not None else None,
         )
         imported = None
         if "W6" in args.only:

@@ -8,8 +8,9 @@ is loaded on the primary and the standby has replayed it before anything is time
 
 Which node served a run is measured, not assumed: the calls pg_stat_statements counts on
 each node, for statements on the catalog's tables, between the start and the end of the
-run. Until the server routes reads by `CATALOG_READ_DATABASE_URLS`, the replica rows show
-every statement on the primary.
+run; and how hard each node worked: the CPU time of its postmaster and every backend.
+A server that does not route reads by `CATALOG_READ_DATABASE_URLS` shows every statement
+on the primary.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from bench.processes import cpu_seconds, process_tree
 from tests.pgcluster import PgCluster
 
 DATABASE = "catalog_bench"
@@ -29,6 +31,14 @@ _CATALOG_STATEMENTS = (
     " WHERE query ~* '\\m(products|tags|product_tags|data_version)\\M'"
     " AND query !~* 'pg_stat_statements'"
 )
+
+
+@dataclass(frozen=True)
+class Sample:
+    """What each node has done so far: statements on the catalog's tables, CPU seconds."""
+
+    statements: dict[str, int]
+    cpu_seconds: dict[str, float]
 
 
 @dataclass
@@ -56,12 +66,17 @@ class Replicated:
                 raise TimeoutError(f"the standby did not replay up to {target} in {timeout} s")
             time.sleep(0.1)
 
-    def statements(self) -> dict[str, int]:
-        """Statements on the catalog's tables each node has run so far."""
-        return {
-            "primary": int(self.primary.sql(_CATALOG_STATEMENTS, DATABASE)),
-            "replica": int(self.standby.sql(_CATALOG_STATEMENTS, DATABASE)),
-        }
+    def sample(self) -> Sample:
+        """What each node has done so far."""
+        nodes = {"primary": self.primary, "replica": self.standby}
+        return Sample(
+            statements={
+                name: int(node.sql(_CATALOG_STATEMENTS, DATABASE)) for name, node in nodes.items()
+            },
+            cpu_seconds={
+                name: cpu_seconds(_server_processes(node)) for name, node in nodes.items()
+            },
+        )
 
 
 @contextmanager
@@ -92,3 +107,12 @@ def replicated() -> Iterator[Replicated]:
     finally:
         for cluster in reversed(started):
             cluster.destroy()
+
+
+def _server_processes(node: PgCluster) -> list[int]:
+    """The node's postmaster (the first line of postmaster.pid) and its backends."""
+    try:
+        postmaster = int((node.data / "postmaster.pid").read_text().split("\n", 1)[0])
+    except (OSError, ValueError):
+        return []
+    return process_tree(postmaster)

@@ -28,6 +28,7 @@ class Measurement:
     cores: float | None = None  # CPU seconds of the process and its children per second
     busy: float | None = None  # share of the whole machine's CPU time that was busy
     nodes: dict[str, int] | None = None  # statements each database node ran (--replica)
+    node_cores: dict[str, float] | None = None  # CPU each database node used (--replica)
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,7 @@ class Row:
     cores: float | None = None
     busy: float | None = None
     nodes: dict[str, int] | None = None
+    node_cores: dict[str, float] | None = None
 
 
 def rows(
@@ -78,6 +80,7 @@ def rows(
                 cores=_median(m.cores for m in runs),
                 busy=_median(m.busy for m in runs),
                 nodes=_added(m.nodes for m in runs),
+                node_cores=_node_medians(m.node_cores for m in runs),
             )
         )
     # Each workload, then its floor.
@@ -97,13 +100,20 @@ def _added(counts: Iterable[dict[str, int] | None]) -> dict[str, int] | None:
     return {node: sum(c.get(node, 0) for c in present) for node in present[0]}
 
 
+def _node_medians(cores: Iterable[dict[str, float] | None]) -> dict[str, float] | None:
+    present = [c for c in cores if c is not None]
+    if not present:
+        return None
+    return {node: statistics.median(c.get(node, 0.0) for c in present) for node in present[0]}
+
+
 def markdown(table: list[Row]) -> str:
     by_node = any(row.nodes for row in table)
     lines = [
         "| workload | what | workers | req/s | p50 ms | p99 ms | SQL/req | peak RSS MiB"
         " | ÷ floor | cores used | machine busy | failed |"
-        + (" statements by node |" if by_node else ""),
-        "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|" + ("---|" if by_node else ""),
+        + (" statements by node | database cores |" if by_node else ""),
+        "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|" + ("---|---|" if by_node else ""),
     ]
     for row in table:
         lines.append(
@@ -113,7 +123,8 @@ def markdown(table: list[Row]) -> str:
             f" | {row.peak_mib:.0f} | {'' if row.ratio is None else f'{row.ratio:.2f}'}"
             f" | {'' if row.cores is None else f'{row.cores:.2f}'}"
             f" | {'' if row.busy is None else f'{row.busy:.0%}'}"
-            f" | {row.failures}/{row.requests:,} |" + (f" {nodes(row.nodes)} |" if by_node else "")
+            f" | {row.failures}/{row.requests:,} |"
+            + (f" {nodes(row.nodes)} | {cores(row.node_cores)} |" if by_node else "")
         )
     return "\n".join(lines)
 
@@ -123,6 +134,13 @@ def nodes(counts: dict[str, int] | None) -> str:
     if not counts:
         return ""
     return ", ".join(f"{node} {n:,}" for node, n in sorted(counts.items(), key=lambda c: -c[1]))
+
+
+def cores(per_node: dict[str, float] | None) -> str:
+    """The cores each database node used, in a fixed order: "primary 0.41, replica 0.02"."""
+    if not per_node:
+        return ""
+    return ", ".join(f"{node} {n:.2f}" for node, n in sorted(per_node.items()))
 
 
 def side_by_side(table: list[Row], peer: str | None) -> str:
@@ -171,6 +189,8 @@ def progress(m: Measurement) -> str:
         line += f"  cores {m.cores:.2f}  machine busy {m.busy:.0%}"
     if m.nodes:
         line += f"  statements: {nodes(m.nodes)}"
+    if m.node_cores:
+        line += f"  database cores: {cores(m.node_cores)}"
     if r.failures:
         line += f"  FAILED {r.failures}/{r.requests}"
     return line

@@ -27,13 +27,14 @@ from bench.processes import (
     running,
     server_command,
 )
+from bench.replica import Sample
 from bench.workloads import Workload
 
 PRIMARY, REPLICA = "primary", "replica"
 CHECKED_BODIES = 5  # bodies of each workload whose answers are compared before timing
 
 Setup = tuple[int, str]  # (server processes, where reads go)
-Counter = Callable[[], dict[str, int]]  # statements run so far, per database node
+Sampler = Callable[[], Sample]  # what each database node has done so far
 
 
 @dataclass(frozen=True)
@@ -166,7 +167,7 @@ def rounds(
     timed: load.Load,
     warmup: load.Load,
     results: Path,
-    nodes: Counter | None,
+    nodes: Sampler | None,
 ) -> tuple[list[report.Measurement], list[str]]:
     """Every planned run, each followed by its peers' and its own floor's when they answer
     it; the links checked after W4 and after its floor."""
@@ -219,7 +220,7 @@ def _measure(
     timed: load.Load,
     warmup: load.Load,
     results: Path,
-    nodes: Counter | None,
+    nodes: Sampler | None,
 ) -> report.Measurement:
     if warmup.seconds > 0:
         load.run(url, workload, warmup, results / "lua")
@@ -234,9 +235,14 @@ def _measure(
     service.wait_idle()
     if service.process.poll() is not None:
         raise RuntimeError(f"{service.name} died during {workload.name}:\n{service.log_tail()}")
-    by_node = (
-        {node: counted[node] - before[node] for node in counted} if before and counted else None
-    )
+    by_node = node_cores = None
+    if before is not None and counted is not None:
+        by_node = {n: counted.statements[n] - before.statements[n] for n in counted.statements}
+        node_cores = {
+            n: (counted.cpu_seconds[n] - before.cpu_seconds[n]) / result.seconds
+            for n in counted.cpu_seconds
+            if result.seconds
+        }
     return report.Measurement(
         target,
         workers,
@@ -245,6 +251,7 @@ def _measure(
         cores=cpu / result.seconds if result.seconds else None,
         busy=busy / total if total else None,
         nodes=by_node,
+        node_cores=node_cores,
     )
 
 
