@@ -64,7 +64,8 @@ def start(
     results: Path,
     peer_workloads: dict[str, dict[str, Workload]],
 ) -> Services:
-    """A server and a floor per setup, and each peer; stopped when `stack` closes.
+    """A server and a floor per setup, and each peer that starts (one that does not is
+    left out with a line saying so); stopped when `stack` closes.
 
     `urls` maps where reads go to a database URL; the server always writes to the primary
     and is told of the replica by `CATALOG_READ_DATABASE_URLS`; a floor reads from the node
@@ -96,16 +97,20 @@ def start(
         )
     for name, translated in peer_workloads.items():
         port = free_port()
-        service = stack.enter_context(
-            running(
-                name,
-                peers.command(),
-                port,
-                peers.environment(env, urls[PRIMARY], port),
-                results,
-                ready=answers_graphql,
-            )
+        started = running(
+            name,
+            peers.command(),
+            port,
+            peers.environment(env, urls[PRIMARY], port),
+            results,
+            ready=answers_graphql,
         )
+        try:
+            service = stack.enter_context(started)
+        except RuntimeError as error:  # a peer that does not start is left out, not fatal
+            first = str(error).splitlines()[0]
+            print(f"bench: {name} left out, it did not start ({first}; see {name}.log)")
+            continue
         services.peers[name] = (service, translated)
     return services
 
