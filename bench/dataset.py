@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import create_async_engine as raw_engine
 
 from db import models, names
 from db.associations import Associations
-from db.engine import create_engine, is_sqlite, session_factory
+from db.engine import create_engine, is_sqlite
 from db.migrate import upgrade
 
 PRODUCTS = 10_000
@@ -184,8 +184,8 @@ async def _load(engine: AsyncEngine) -> None:
         product_ids = (await connection.execute(_ids(models.products))).scalars().all()
         tag_ids = (await connection.execute(_ids(models.tags))).scalars().all()
     links = [(product_ids[p], tag_ids[t], priority) for p, t, priority in planned_links()]
-    async with session_factory(engine)() as session:
-        await Associations(session).import_links(links)
+    async with engine.connect() as connection:
+        await Associations(connection).import_links(links)
 
 
 def _ids(table: Table) -> Select[int]:

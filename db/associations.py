@@ -41,10 +41,11 @@ from functools import lru_cache
 from typing import Literal
 
 from sqlalchemy import ColumnElement, Table, literal, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.types import TypeEngine
 
 from db import links, names, readers
+from db.connections import write_transaction
 from db.dialects import (
     insert_ignoring_conflicts,
     insert_selected_ignoring_conflicts,
@@ -53,7 +54,6 @@ from db.dialects import (
     locked_for_reference,
     rows_of,
 )
-from db.engine import write_transaction
 from db.errors import NotFound, TooMany
 from db.links import Pair
 from db.models import is_storable_id, product_tags, products, tags, utcnow
@@ -80,10 +80,10 @@ _tag_key = lru_cache(maxsize=65_536)(names.tag_key)
 
 
 class Associations:
-    """Product-Tag helpers bound to one session (one request)."""
+    """Product-Tag helpers bound to one connection (one request)."""
 
-    def __init__(self, session: AsyncSession, *, max_items: int = MAX_ITEMS) -> None:
-        self._session = session
+    def __init__(self, connection: AsyncConnection, *, max_items: int = MAX_ITEMS) -> None:
+        self._connection = connection
         self._max_items = max_items
 
     # -- product side -------------------------------------------------------------------
@@ -146,7 +146,7 @@ class Associations:
         id order, so concurrent bulk writers of overlapping products queue, never deadlock.
         """
         wanted = wanted_tags(items, priority, self._max_items)
-        async with write_transaction(self._session, dry_run=dry_run):
+        async with write_transaction(self._connection, dry_run=dry_run):
             return await self._write_tags(items, wanted, mode)
 
     async def has_tags(
@@ -161,13 +161,13 @@ class Associations:
         await self._require(products, [product_id], "product")
         if match == "all" and unknown:
             return False  # an asked tag does not exist, so the product cannot have it
-        have = (await readers.tag_ids_among(self._session, [product_id], ids)).get(product_id)
+        have = (await readers.tag_ids_among(self._connection, [product_id], ids)).get(product_id)
         return has_match(have or set(), ids, match)
 
     async def count_tags(self, product_id: int) -> int:
         """How many tags the product has."""
         await self._require(products, [product_id], "product")
-        return (await readers.tag_counts(self._session, [product_id])).get(product_id, 0)
+        return (await readers.tag_counts(self._connection, [product_id])).get(product_id, 0)
 
     async def tags_of(
         self, product_id: int, first: int = 20, after: TagLinkKey | None = None
@@ -176,7 +176,7 @@ class Associations:
         await self._require(products, [product_id], "product")
         key = None if after is None else (after.priority, after.name_key, after.tag_id)
         pages = await readers.tags_for_products(
-            self._session, [product_id], Slice(first, after=key)
+            self._connection, [product_id], Slice(first, after=key)
         )
         links, has_next = pages.get(product_id, ([], False))
         return Page(links, has_next)
@@ -217,7 +217,7 @@ class Associations:
     async def count_products(self, tag_id: int) -> int:
         """How many products carry the tag."""
         await self._require(tags, [tag_id], "tag")
-        return (await readers.product_counts(self._session, [tag_id])).get(tag_id, 0)
+        return (await readers.product_counts(self._connection, [tag_id])).get(tag_id, 0)
 
     async def products_of(
         self, tag_id: int, first: int = 20, after: int | None = None
@@ -225,7 +225,7 @@ class Associations:
         """A page of the tag's products, by product id ascending."""
         await self._require(tags, [tag_id], "tag")
         key = None if after is None else (after,)
-        pages = await readers.products_for_tags(self._session, [tag_id], Slice(first, after=key))
+        pages = await readers.products_for_tags(self._connection, [tag_id], Slice(first, after=key))
         links, has_next = pages.get(tag_id, ([], False))
         return Page(links, has_next)
 
@@ -243,12 +243,12 @@ class Associations:
             {"product_id": p, "tag_id": t, "priority": priority, "added_at": utcnow()}
             for p, t, priority in links
         ]
-        async with write_transaction(self._session):
+        async with write_transaction(self._connection):
             for start in range(0, len(rows), chunk_size):
                 chunk = rows[start : start + chunk_size]
-                await self._session.execute(
+                await self._connection.execute(
                     insert_ignoring_conflicts(
-                        self._session, product_tags, chunk, on=["product_id", "tag_id"]
+                        self._connection, product_tags, chunk, on=["product_id", "tag_id"]
                     )
                 )
         return len(rows)
@@ -282,9 +282,9 @@ class Associations:
                     fold_pair(pairs, (item.product_id, tag_id), one.priority, one.at)
         have: dict[Pair, int] = {}
         if mode != "remove":  # a delete by key needs no read: it returns what it deleted
-            ids = rows_of(self._session, "product_ids", {"id": "int"}, _sorted_ids(items))
+            ids = rows_of(self._connection, "product_ids", {"id": "int"}, _sorted_ids(items))
             where = product_tags.c.product_id.in_(select(ids.c.id))
-            have = await links.current(self._session, where)
+            have = await links.current(self._connection, where)
         added, updated, removed = await self._apply(pairs, have, mode)
         result = []
         for item, refs in zip(items, wanted, strict=True):
@@ -300,8 +300,8 @@ class Associations:
         return result
 
     async def _lock_products(self, items: Sequence[TagsOf]) -> None:
-        ids = rows_of(self._session, "locked_ids", {"id": "int"}, _sorted_ids(items))
-        found = set(await lock_rows(self._session, products, ids))
+        ids = rows_of(self._connection, "locked_ids", {"id": "int"}, _sorted_ids(items))
+        found = set(await lock_rows(self._connection, products, ids))
         missing = [item for item in items if item.product_id not in found]
         if missing:
             raise NotFound(
@@ -321,10 +321,10 @@ class Associations:
         by_id: dict[int, int] = {}
         asked = sorted({w.ref for w in wanted if isinstance(w.ref, int)})
         if asked:
-            rows = rows_of(self._session, "tag_ids", {"id": "int"}, [(i,) for i in asked])
+            rows = rows_of(self._connection, "tag_ids", {"id": "int"}, [(i,) for i in asked])
             query = select(tags.c.id).where(tags.c.id.in_(select(rows.c.id)))
-            query = locked_for_reference(self._session, query, tags)
-            by_id = {i: i for i in (await self._session.execute(query)).scalars()}
+            query = locked_for_reference(self._connection, query, tags)
+            by_id = {i: i for i in (await self._connection.execute(query)).scalars()}
             missing = [i for i in asked if i not in by_id]
             if missing:
                 first = next(w for w in wanted if w.ref in missing)
@@ -336,7 +336,7 @@ class Associations:
         if not spellings:
             return by_id, {}, []
         rows = rows_of(
-            self._session,
+            self._connection,
             "tag_names",
             {"name": "text", "name_key": "text"},
             [(name, key) for key, name in sorted(spellings.items())],
@@ -345,7 +345,7 @@ class Associations:
         query = select(tags.c.id, tags.c.name_key).where(
             tags.c.name_key.in_(select(rows.c.name_key))
         )
-        query = locked_for_reference(self._session, query, tags)
+        query = locked_for_reference(self._connection, query, tags)
         # A tag deleted between the insert and the locked read is gone from the read: the
         # next round's insert creates it again (deletes under way were waited for).
         for _round in range(3 if create else 1):
@@ -354,10 +354,14 @@ class Associations:
                     rows.c.name, rows.c.name_key, _now(tags.c.created_at.type)
                 ).order_by(rows.c.name_key)
                 insert = insert_selected_ignoring_conflicts(
-                    self._session, tags, ["name", "name_key", "created_at"], chosen, on=["name_key"]
+                    self._connection,
+                    tags,
+                    ["name", "name_key", "created_at"],
+                    chosen,
+                    on=["name_key"],
                 ).returning(*readers.TAG_COLUMNS)
-                created += [readers.tag_record(r) for r in await self._session.execute(insert)]
-            by_key = {key: i for i, key in await self._session.execute(query)}
+                created += [readers.tag_record(r) for r in await self._connection.execute(insert)]
+            by_key = {key: i for i, key in await self._connection.execute(query)}
             if len(by_key) == len(spellings):
                 break
         return by_id, by_key, created
@@ -373,7 +377,7 @@ class Associations:
         dry_run: bool,
     ) -> Changed:
         wanted = wanted_products(product_refs, default, self._max_items)
-        async with write_transaction(self._session, dry_run=dry_run):
+        async with write_transaction(self._connection, dry_run=dry_run):
             await self._lock(tags, tag_id, "tag")
             await self._require_products(wanted)
             pairs: dict[Pair, int | None] = {}
@@ -382,7 +386,7 @@ class Associations:
                 fold_pair(pairs, (one.id, tag_id), priority, one.at)
             have: dict[Pair, int] = {}
             if mode != "remove":
-                have = await links.current(self._session, product_tags.c.tag_id == tag_id)
+                have = await links.current(self._connection, product_tags.c.tag_id == tag_id)
             added, updated, removed = await self._apply(pairs, have, mode)
             return Changed(
                 added=_others(added, tag_id, side=1),
@@ -397,8 +401,8 @@ class Associations:
         query = select(products.c.id).where(
             products.c.id.in_([i for i in ids if is_storable_id(i)])
         )
-        query = locked_for_reference(self._session, query, products)
-        found = set((await self._session.execute(query)).scalars())
+        query = locked_for_reference(self._connection, query, products)
+        found = set((await self._connection.execute(query)).scalars())
         missing = [i for i in ids if i not in found]
         if missing:
             first = next(w for w in wanted if w.id in missing)
@@ -426,19 +430,21 @@ class Associations:
                     update[pair] = priority
             if mode == "set":
                 delete = {pair for pair in have if pair not in wanted}
-        removed = await links.remove(self._session, delete)
-        updated = await links.set_priorities(self._session, update)
-        added = await links.insert(self._session, insert, utcnow())
+        removed = await links.remove(self._connection, delete)
+        updated = await links.set_priorities(self._connection, update)
+        added = await links.insert(self._connection, insert, utcnow())
         return added, updated, removed
 
     async def _known_tags(self, tag_refs: Iterable[TagRef]) -> tuple[list[int], int]:
         """Ids of the referenced tags that exist (first-seen order), and how many do not."""
         ids, spellings = self._split_refs(tag_refs)
         storable = [i for i in ids if is_storable_id(i)]
-        found = set((await readers.tags_by_ids(self._session, storable)).keys()) if ids else set()
+        found = (
+            set((await readers.tags_by_ids(self._connection, storable)).keys()) if ids else set()
+        )
         by_key: dict[str, int] = {}
         if spellings:
-            found_keys = await readers.tags_by_keys(self._session, spellings.keys())
+            found_keys = await readers.tags_by_keys(self._connection, spellings.keys())
             by_key = {key: tag.id for key, tag in found_keys.items()}
         result = dict.fromkeys(i for i in ids if i in found)
         result.update(dict.fromkeys(by_key[k] for k in spellings if k in by_key))
@@ -460,7 +466,7 @@ class Associations:
         return list(ids), spellings
 
     async def _lock(self, table: Table, row_id: int, kind: str) -> None:
-        if not is_storable_id(row_id) or not await lock_parent(self._session, table, row_id):
+        if not is_storable_id(row_id) or not await lock_parent(self._connection, table, row_id):
             raise NotFound(kind, [row_id])
 
     async def _require(
@@ -469,7 +475,7 @@ class Associations:
         if not ids:
             return
         query = select(table.c.id).where(table.c.id.in_([i for i in ids if is_storable_id(i)]))
-        found = set((await self._session.execute(query)).scalars())
+        found = set((await self._connection.execute(query)).scalars())
         missing = [i for i in ids if i not in found]
         if missing:
             raise NotFound(kind, missing, field=field)

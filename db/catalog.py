@@ -22,12 +22,12 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db import names, orders, readers
 from db.associations import MAX_ITEMS, Associations
+from db.connections import write_transaction
 from db.dialects import insert_ignoring_conflicts
-from db.engine import write_transaction
 from db.errors import Conflict, NotFound, TooMany
 from db.models import is_storable_id, product_tags, products, tags, utcnow
 from db.paging import Order, Range, Slice, Sort, cut, slice_params, slice_shape, take
@@ -57,12 +57,12 @@ class ProductFilter:
 
 
 class Catalog:
-    """Products and tags, bound to one session (one request)."""
+    """Products and tags, bound to one connection (one request)."""
 
-    def __init__(self, session: AsyncSession, *, max_items: int = MAX_ITEMS) -> None:
-        self._session = session
+    def __init__(self, connection: AsyncConnection, *, max_items: int = MAX_ITEMS) -> None:
+        self._connection = connection
         self._max_items = max_items
-        self._associations = Associations(session, max_items=max_items)
+        self._associations = Associations(connection, max_items=max_items)
 
     # -- products --------------------------------------------------------------------------
 
@@ -71,14 +71,14 @@ class Catalog:
     ) -> tuple[ProductRecord, Changed]:
         """Create a product, optionally tagged (each link with its priority), in one transaction."""
         clean = names.product_name(name)
-        async with write_transaction(self._session):
+        async with write_transaction(self._connection):
             now = utcnow()
             statement = (
                 insert(products)
                 .values(name=clean, created_at=now, updated_at=now)
                 .returning(*readers.PRODUCT_COLUMNS)
             )
-            product = readers.product_record((await self._session.execute(statement)).one())
+            product = readers.product_record((await self._connection.execute(statement)).one())
             changed = await self._associations.link(product.id, tag_refs)
             return product, changed
 
@@ -89,14 +89,14 @@ class Catalog:
             clean = names.product_name(name)
             values = {"name": clean, "name_key": names.product_key(clean), "updated_at": utcnow()}
         _require_storable(product_id, "product")
-        async with write_transaction(self._session):
+        async with write_transaction(self._connection):
             statement = (
                 update(products)
                 .where(products.c.id == product_id)
                 .values(**values)
                 .returning(*readers.PRODUCT_COLUMNS)
             )
-            row = (await self._session.execute(statement)).first()
+            row = (await self._connection.execute(statement)).first()
             if row is None:
                 raise NotFound("product", [product_id])
             return readers.product_record(row)
@@ -111,12 +111,12 @@ class Catalog:
         """Create a tag; Conflict when a tag of the same name (case-insensitively) exists."""
         clean = names.tag_name(name)
         key = names.tag_key(clean)
-        async with write_transaction(self._session):
+        async with write_transaction(self._connection):
             row = {"name": clean, "name_key": key, "created_at": utcnow()}
             statement = insert_ignoring_conflicts(
-                self._session, tags, [row], on=["name_key"]
+                self._connection, tags, [row], on=["name_key"]
             ).returning(*readers.TAG_COLUMNS)
-            created = (await self._session.execute(statement)).first()
+            created = (await self._connection.execute(statement)).first()
             if created is None:
                 raise Conflict("name", clean)
             return readers.tag_record(created)
@@ -128,7 +128,7 @@ class Catalog:
             clean = names.tag_name(name)
             values = {"name": clean, "name_key": names.tag_key(clean)}
         _require_storable(tag_id, "tag")
-        async with write_transaction(self._session):
+        async with write_transaction(self._connection):
             statement = (
                 update(tags)
                 .where(tags.c.id == tag_id)
@@ -136,7 +136,7 @@ class Catalog:
                 .returning(*readers.TAG_COLUMNS)
             )
             try:
-                row = (await self._session.execute(statement)).first()
+                row = (await self._connection.execute(statement)).first()
             except IntegrityError as error:
                 raise Conflict("name", values["name"]) from error
             if row is None:
@@ -152,7 +152,7 @@ class Catalog:
     async def tag_by_name(self, name: str) -> TagRecord | None:
         """The tag with this name, compared as tags are (trimmed, case-insensitive)."""
         key = names.tag_key(names.tag_name(name))
-        return (await readers.tags_by_keys(self._session, [key])).get(key)
+        return (await readers.tags_by_keys(self._connection, [key])).get(key)
 
     async def products_page(
         self,
@@ -168,7 +168,7 @@ class Catalog:
 
     async def count_products(self, where: ProductFilter | None = None) -> int:
         query = self._filtered_products(select(func.count()).select_from(products), where)
-        return (await self._session.execute(query)).scalar_one()
+        return (await self._connection.execute(query)).scalar_one()
 
     async def tags_page(
         self,
@@ -184,7 +184,7 @@ class Catalog:
 
     async def count_tags(self, name_contains: str | None = None) -> int:
         query = _tag_name_filter(select(func.count()).select_from(tags), name_contains)
-        return (await self._session.execute(query)).scalar_one()
+        return (await self._connection.execute(query)).scalar_one()
 
     # -- inside ----------------------------------------------------------------------------
 
@@ -213,13 +213,13 @@ class Catalog:
         """size + 1 rows of the slice, in reading order (see db.paging)."""
         ordering, keyset = cut(sort, order, slice_shape(window))
         query = query.where(*keyset).order_by(*ordering).limit(bindparam("limit"))
-        return list((await self._session.execute(query, slice_params(window))).all())
+        return list((await self._connection.execute(query, slice_params(window))).all())
 
     async def _delete(self, table: Table, row_id: int, kind: str) -> None:
         _require_storable(row_id, kind)
-        async with write_transaction(self._session):
+        async with write_transaction(self._connection):
             statement = delete(table).where(table.c.id == row_id).returning(table.c.id)
-            if (await self._session.execute(statement)).first() is None:
+            if (await self._connection.execute(statement)).first() is None:
                 raise NotFound(kind, [row_id])
 
 

@@ -9,18 +9,20 @@ the same commit: any answer that might predate a write is filed under an older v
 from __future__ import annotations
 
 from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.models import data_version
 
 _ROW = data_version.c.id == 1
 
 
-async def current(session: AsyncSession) -> int:
+async def current(connection: AsyncConnection) -> int:
     """The version now (one statement)."""
-    return (await session.execute(select(data_version.c.value).where(_ROW))).scalar_one()
+    return (await connection.execute(select(data_version.c.value).where(_ROW))).scalar_one()
 
 
-async def advance(session: AsyncSession) -> None:
+async def advance(connection: AsyncConnection) -> None:
     """Move the version on, inside the caller's write transaction (its last statement)."""
-    await session.execute(update(data_version).where(_ROW).values(value=data_version.c.value + 1))
+    await connection.execute(
+        update(data_version).where(_ROW).values(value=data_version.c.value + 1)
+    )

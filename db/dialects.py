@@ -19,26 +19,26 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import PendingRollbackError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.dml import Insert
 
 RowType = Literal["int", "text"]
 
 
-def _name(session: AsyncSession) -> str:
-    return session.get_bind().dialect.name
+def _name(connection: AsyncConnection) -> str:
+    return connection.engine.dialect.name
 
 
 def insert_ignoring_conflicts(
-    session: AsyncSession, table: Table, rows: Sequence[dict[str, Any]], *, on: Sequence[str]
+    connection: AsyncConnection, table: Table, rows: Sequence[dict[str, Any]], *, on: Sequence[str]
 ) -> Insert:
-    """INSERT ... ON CONFLICT (on) DO NOTHING for the session's database."""
-    module: Any = postgresql if _name(session) == "postgresql" else sqlite
+    """INSERT ... ON CONFLICT (on) DO NOTHING for the connection's database."""
+    module: Any = postgresql if _name(connection) == "postgresql" else sqlite
     return module.insert(table).values(list(rows)).on_conflict_do_nothing(index_elements=list(on))
 
 
 def insert_selected_ignoring_conflicts(
-    session: AsyncSession,
+    connection: AsyncConnection,
     table: Table,
     columns: Sequence[str],
     rows: Select[Any],
@@ -50,7 +50,7 @@ def insert_selected_ignoring_conflicts(
     SQLite cannot tell ON CONFLICT from a join's ON after a bare SELECT, so the SELECT
     must carry a WHERE clause; callers' selects always get one here.
     """
-    module: Any = postgresql if _name(session) == "postgresql" else sqlite
+    module: Any = postgresql if _name(connection) == "postgresql" else sqlite
     select_ = rows.where(text("1 = 1"))
     return (
         module.insert(table)
@@ -60,7 +60,7 @@ def insert_selected_ignoring_conflicts(
 
 
 def rows_of(
-    session: AsyncSession,
+    connection: AsyncConnection,
     name: str,
     columns: Mapping[str, RowType],
     rows: Sequence[Sequence[Any]],
@@ -73,7 +73,7 @@ def rows_of(
     PostgreSQL unpacks it with jsonb_array_elements, SQLite with json_each.
     """
     payload = json.dumps([list(row) for row in rows], ensure_ascii=False)
-    if _name(session) == "postgresql":
+    if _name(connection) == "postgresql":
         casts = {"int": "integer", "text": "text"}
         selected = ", ".join(
             f"CAST(value ->> {n} AS {casts[kind]}) AS {column_name}"
@@ -95,19 +95,19 @@ def rows_of(
     return statement.subquery(name)
 
 
-async def lock_rows(session: AsyncSession, table: Table, ids: Subquery) -> list[int]:
+async def lock_rows(connection: AsyncConnection, table: Table, ids: Subquery) -> list[int]:
     """Lock the rows whose ids `ids` lists, in id order; returns the ids that exist.
 
     The same lock as lock_parent, taken in ascending id order so that writers of
     overlapping sets of parents queue instead of deadlocking. One statement.
     """
     query = select(table.c.id).where(table.c.id.in_(select(ids.c.id))).order_by(table.c.id)
-    if _name(session) == "postgresql":
+    if _name(connection) == "postgresql":
         query = query.with_for_update(key_share=True)
-    return list((await session.execute(query)).scalars())
+    return list((await connection.execute(query)).scalars())
 
 
-async def lock_parent(session: AsyncSession, table: Table, row_id: int) -> bool:
+async def lock_parent(connection: AsyncConnection, table: Table, row_id: int) -> bool:
     """Lock one parent row for the rest of the transaction; False when it does not exist.
 
     PostgreSQL takes FOR NO KEY UPDATE, which serializes writers of the same parent but
@@ -115,12 +115,14 @@ async def lock_parent(session: AsyncSession, table: Table, row_id: int) -> bool:
     no row lock: write transactions begin IMMEDIATE and so already run one at a time.
     """
     query = select(table.c.id).where(table.c.id == row_id)
-    if _name(session) == "postgresql":
+    if _name(connection) == "postgresql":
         query = query.with_for_update(key_share=True)
-    return (await session.execute(query)).first() is not None
+    return (await connection.execute(query)).first() is not None
 
 
-def locked_for_reference(session: AsyncSession, query: Select[Any], table: Table) -> Select[Any]:
+def locked_for_reference(
+    connection: AsyncConnection, query: Select[Any], table: Table
+) -> Select[Any]:
     """The existence check of rows a write is about to reference, locked until it commits.
 
     PostgreSQL takes FOR KEY SHARE on the rows of `table` the query finds: a concurrent
@@ -129,7 +131,7 @@ def locked_for_reference(session: AsyncSession, query: Select[Any], table: Table
     row is gone and not returned, so the caller reports it as not found. The lock conflicts
     only with deletes and key updates. SQLite's writers already run one at a time.
     """
-    if _name(session) == "postgresql":
+    if _name(connection) == "postgresql":
         return query.with_for_update(read=True, key_share=True, of=table)
     return query
 
@@ -143,7 +145,7 @@ _UNAVAILABLE_SQLSTATES = {"57P01", "57P02", "57P03"}
 _SQLITE_BUSY_CODES = {5, 6}  # SQLITE_BUSY, SQLITE_LOCKED
 _SQLITE_UNREACHABLE_CODES = {10, 14}  # SQLITE_IOERR, SQLITE_CANTOPEN
 # SQLAlchemy's documented error code for "Can't reconnect until invalid transaction is
-# rolled back": the session's connection was invalidated (lost) by an earlier statement.
+# rolled back": the connection was invalidated (lost) by an earlier statement.
 _INVALIDATED_CONNECTION = "8s2b"
 
 

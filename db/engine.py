@@ -1,26 +1,21 @@
-"""Engines and sessions. The engine is the only long-lived database object in the process."""
+"""Engines: the only long-lived database object in the process, and how it connects."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Connection
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.ext.asyncio import create_async_engine as _create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
-
-from db import data_version
 
 log = logging.getLogger("catalog.db")
 
 SQLITE_BUSY_TIMEOUT_MS = 5_000
-_WRITE = "catalog_write"
+WRITE_OPTION = "catalog_write"
 
 
 def is_sqlite(url: str) -> bool:
@@ -71,7 +66,8 @@ def create_engine(
         return engine
     # Reads run without a transaction: at READ COMMITTED one gives a request nothing (each
     # statement sees its own snapshot either way) and costs a BEGIN and a ROLLBACK round
-    # trip. Writes ask for a READ COMMITTED transaction (see write_transaction).
+    # trip. Writes ask for a READ COMMITTED transaction (see
+    # db.connections.write_transaction).
     server_settings: dict[str, str] = {}
     if statement_timeout_ms:
         server_settings["statement_timeout"] = str(statement_timeout_ms)
@@ -124,125 +120,19 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(sync_engine, "begin")
     def _on_begin(connection: Connection) -> None:
-        immediate = connection.get_execution_options().get(_WRITE, False)
+        immediate = connection.get_execution_options().get(WRITE_OPTION, False)
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
-class SerializedSession(AsyncSession):
-    """An AsyncSession that runs one statement at a time and never abandons one midway.
-
-    GraphQL resolves sibling fields concurrently and their loaders share the request's
-    session, so statements queue here. And GraphQL may cancel a resolver when a sibling's
-    error makes its result moot: a statement cancelled halfway would leave the session in
-    a state it cannot close from, so each statement runs in a task of its own, shielded
-    from the caller's cancellation, and rollback() and close() wait for any still running
-    (unless the request itself is being cancelled: see _settle).
-    """
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._one_at_a_time = asyncio.Lock()
-        self._running: set[asyncio.Task[Any]] = set()
-
-    async def execute(self, *args: Any, **kwargs: Any) -> Any:
-        task = asyncio.ensure_future(self._execute_in_turn(*args, **kwargs))
-        self._running.add(task)
-        task.add_done_callback(_settled(self._running))
-        return await asyncio.shield(task)
-
-    async def _execute_in_turn(self, *args: Any, **kwargs: Any) -> Any:
-        async with self._one_at_a_time:
-            return await super().execute(*args, **kwargs)
-
-    async def rollback(self) -> None:
-        # A rollback sent while a statement still runs would fail ("another operation is in
-        # progress") and leave the transaction open: it waits its turn.
-        await self._settle()
-        await super().rollback()
-
-    async def close(self) -> None:
-        # Let work already scheduled (a loader batch due on the next loop turn) start and
-        # register, then wait for all of it: nothing may outlive the request's session.
-        for _ in range(2):
-            await asyncio.sleep(0)
-        await self._settle()
-        await super().close()
-
-    async def _settle(self) -> None:
-        """Wait for the running statements, or cancel them when the caller is cancelled.
-
-        When the request itself is cancelled (its time budget ran out), waiting for a
-        statement that may be queued behind a lock would hold the answer hostage. Its
-        statements are cancelled instead: SQLAlchemy then invalidates their connection (an
-        exit exception mid-statement), closing it, and the server ends the transaction.
-        """
-        if _being_cancelled():
-            for task in self._running:
-                task.cancel()
-        while self._running:
-            await asyncio.wait(set(self._running))
+def write_options(engine: AsyncEngine) -> dict[str, Any]:
+    """A write transaction's options: READ COMMITTED, or BEGIN IMMEDIATE on SQLite."""
+    if engine.dialect.name == "sqlite":
+        return {WRITE_OPTION: True}  # see _configure_sqlite
+    return {WRITE_OPTION: True, "isolation_level": "READ COMMITTED"}
 
 
-def _being_cancelled() -> bool:
-    task = asyncio.current_task()
-    return task is not None and task.cancelling() > 0
-
-
-def _settled(running: set[asyncio.Task[Any]]) -> Callable[[asyncio.Task[Any]], None]:
-    def forget(task: asyncio.Task[Any]) -> None:
-        running.discard(task)
-        if not task.cancelled():
-            task.exception()  # retrieved: a caller that was cancelled no longer will
-
-    return forget
-
-
-def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(
-        engine, class_=SerializedSession, expire_on_commit=False, autoflush=False
-    )
-
-
-@asynccontextmanager
-async def write_transaction(
-    session: AsyncSession, *, dry_run: bool = False
-) -> AsyncIterator[AsyncSession]:
-    """One write, one transaction: commit on success, roll back everything on any error.
-
-    A read transaction left open by earlier fields of the same request is closed first, so
-    the write sees the latest committed state and takes its locks fresh. Its last statement
-    moves the data version (see db.data_version), so the new version becomes visible
-    exactly when the data does; that row lock is held only from there to the commit.
-
-    A dry run runs the same statements under the same locks, then rolls back instead of
-    committing, without moving the data version: nothing is written.
-    """
-    if session.in_transaction():
-        await session.rollback()
-    await session.connection(execution_options=_write_options(session))
-    try:
-        yield session
-        if not dry_run:
-            await data_version.advance(session)
-    except BaseException:
-        await _roll_back_or_discard(session)
-        raise
-    if dry_run:
-        await session.rollback()
-    else:
-        await session.commit()
-
-
-async def _roll_back_or_discard(session: AsyncSession) -> None:
-    """Roll back; when even that fails, close the connection rather than pool it dirty."""
-    try:
-        await session.rollback()
-    except Exception:
-        log.warning("rollback failed; discarding the connection", exc_info=True)
-        await session.invalidate()
-
-
-def _write_options(session: AsyncSession) -> dict[str, Any]:
-    if session.get_bind().dialect.name == "sqlite":
-        return {_WRITE: True}  # BEGIN IMMEDIATE, see _configure_sqlite
-    return {_WRITE: True, "isolation_level": "READ COMMITTED"}
+def read_options(engine: AsyncEngine) -> dict[str, Any]:
+    """The options write_options changed, back as the engine reads."""
+    if engine.dialect.name == "sqlite":
+        return {WRITE_OPTION: False}
+    return {WRITE_OPTION: False, "isolation_level": "AUTOCOMMIT"}

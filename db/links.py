@@ -11,7 +11,7 @@ from collections.abc import Collection, Mapping
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, delete, literal, select, tuple_, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.dialects import insert_selected_ignoring_conflicts, rows_of
 from db.models import product_tags
@@ -19,15 +19,15 @@ from db.models import product_tags
 Pair = tuple[int, int]  # (product_id, tag_id)
 
 
-async def current(session: AsyncSession, where: ColumnElement[bool]) -> dict[Pair, int]:
+async def current(connection: AsyncConnection, where: ColumnElement[bool]) -> dict[Pair, int]:
     """The links matching `where` (parents of one side), with their priorities."""
     pt = product_tags
     query = select(pt.c.product_id, pt.c.tag_id, pt.c.priority).where(where)
-    return {(p, t): priority for p, t, priority in await session.execute(query)}
+    return {(p, t): priority for p, t, priority in await connection.execute(query)}
 
 
 async def insert(
-    session: AsyncSession, pairs: Mapping[Pair, int], added_at: datetime
+    connection: AsyncConnection, pairs: Mapping[Pair, int], added_at: datetime
 ) -> list[Pair]:
     """Insert pairs with their priorities, skipping any that exist; returns those inserted.
 
@@ -36,7 +36,7 @@ async def insert(
     if not pairs:
         return []
     rows = rows_of(
-        session,
+        connection,
         "new_links",
         {"product_id": "int", "tag_id": "int", "priority": "int"},
         [(p, t, priority) for (p, t), priority in sorted(pairs.items())],
@@ -48,16 +48,16 @@ async def insert(
         literal(added_at, type_=product_tags.c.added_at.type),
     ).order_by(rows.c.product_id, rows.c.tag_id)
     statement = insert_selected_ignoring_conflicts(
-        session,
+        connection,
         product_tags,
         ["product_id", "tag_id", "priority", "added_at"],
         chosen,
         on=["product_id", "tag_id"],
     ).returning(product_tags.c.product_id, product_tags.c.tag_id)
-    return sorted((row[0], row[1]) for row in await session.execute(statement))
+    return sorted((row[0], row[1]) for row in await connection.execute(statement))
 
 
-async def set_priorities(session: AsyncSession, pairs: Mapping[Pair, int]) -> list[Pair]:
+async def set_priorities(connection: AsyncConnection, pairs: Mapping[Pair, int]) -> list[Pair]:
     """Give existing pairs new priorities; returns the pairs whose priority really changed.
 
     UPDATE product_tags SET priority = rows.priority FROM rows
@@ -67,7 +67,7 @@ async def set_priorities(session: AsyncSession, pairs: Mapping[Pair, int]) -> li
         return []
     pt = product_tags
     rows = rows_of(
-        session,
+        connection,
         "priorities",
         {"product_id": "int", "tag_id": "int", "priority": "int"},
         [(p, t, priority) for (p, t), priority in sorted(pairs.items())],
@@ -82,18 +82,18 @@ async def set_priorities(session: AsyncSession, pairs: Mapping[Pair, int]) -> li
         .values(priority=rows.c.priority)
         .returning(pt.c.product_id, pt.c.tag_id)
     )
-    return sorted((row[0], row[1]) for row in await session.execute(statement))
+    return sorted((row[0], row[1]) for row in await connection.execute(statement))
 
 
-async def remove(session: AsyncSession, pairs: Collection[Pair]) -> list[Pair]:
+async def remove(connection: AsyncConnection, pairs: Collection[Pair]) -> list[Pair]:
     """Delete pairs; absent ones are no error. Returns the pairs really deleted."""
     if not pairs:
         return []
     pt = product_tags
-    rows = rows_of(session, "gone_links", {"product_id": "int", "tag_id": "int"}, sorted(pairs))
+    rows = rows_of(connection, "gone_links", {"product_id": "int", "tag_id": "int"}, sorted(pairs))
     statement = (
         delete(pt)
         .where(tuple_(pt.c.product_id, pt.c.tag_id).in_(select(rows.c.product_id, rows.c.tag_id)))
         .returning(pt.c.product_id, pt.c.tag_id)
     )
-    return sorted((row[0], row[1]) for row in await session.execute(statement))
+    return sorted((row[0], row[1]) for row in await connection.execute(statement))

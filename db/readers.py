@@ -12,7 +12,7 @@ from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Select, and_, bindparam, func, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db import orders
 from db.models import product_tags, products, tags
@@ -44,26 +44,28 @@ def product_record(row: Any) -> ProductRecord:
     return ProductRecord(row.id, row.name, row.created_at, row.updated_at)
 
 
-async def tags_by_ids(session: AsyncSession, ids: Collection[int]) -> dict[int, TagRecord]:
+async def tags_by_ids(connection: AsyncConnection, ids: Collection[int]) -> dict[int, TagRecord]:
     """The tags with these ids; missing ids are simply absent."""
-    rows = await session.execute(select(*TAG_COLUMNS).where(tags.c.id.in_(ids)))
+    rows = await connection.execute(select(*TAG_COLUMNS).where(tags.c.id.in_(ids)))
     return {row.id: tag_record(row) for row in rows}
 
 
-async def tags_by_keys(session: AsyncSession, keys: Collection[str]) -> dict[str, TagRecord]:
+async def tags_by_keys(connection: AsyncConnection, keys: Collection[str]) -> dict[str, TagRecord]:
     """The tags whose name keys (see db.names.tag_key) are among these."""
-    rows = await session.execute(select(*TAG_COLUMNS).where(tags.c.name_key.in_(keys)))
+    rows = await connection.execute(select(*TAG_COLUMNS).where(tags.c.name_key.in_(keys)))
     return {row.name_key: tag_record(row) for row in rows}
 
 
-async def products_by_ids(session: AsyncSession, ids: Collection[int]) -> dict[int, ProductRecord]:
+async def products_by_ids(
+    connection: AsyncConnection, ids: Collection[int]
+) -> dict[int, ProductRecord]:
     """The products with these ids; missing ids are simply absent."""
-    rows = await session.execute(select(*PRODUCT_COLUMNS).where(products.c.id.in_(ids)))
+    rows = await connection.execute(select(*PRODUCT_COLUMNS).where(products.c.id.in_(ids)))
     return {row.id: product_record(row) for row in rows}
 
 
 async def tags_for_products(
-    session: AsyncSession,
+    connection: AsyncConnection,
     product_ids: Collection[int],
     window: Slice,
     order: Order = orders.TAG_LINKS_DEFAULT,
@@ -87,7 +89,7 @@ async def tags_for_products(
     statement = _tags_page(order, slice_shape(window), _link_shape(where))
     grouped: dict[int, list[TagLink]] = defaultdict(list)
     for product_id, priority, added_at, tag_id, name, key, created_at, _rn in (
-        await session.execute(statement, params)
+        await connection.execute(statement, params)
     ).all():
         grouped[product_id].append(
             TagLink(TagRecord(tag_id, name, key, created_at), priority, added_at)
@@ -96,7 +98,7 @@ async def tags_for_products(
 
 
 async def products_for_tags(
-    session: AsyncSession,
+    connection: AsyncConnection,
     tag_ids: Collection[int],
     window: Slice,
     order: Order = orders.PRODUCT_LINKS_DEFAULT,
@@ -125,7 +127,7 @@ async def products_for_tags(
     statement = _products_page(order, slice_shape(window), _link_shape(where))
     grouped: dict[int, list[ProductLink]] = defaultdict(list)
     for tag_id, priority, added_at, product_id, name, created_at, updated_at, _rn in (
-        await session.execute(statement, params)
+        await connection.execute(statement, params)
     ).all():
         product = ProductRecord(product_id, name, created_at, updated_at)
         grouped[tag_id].append(ProductLink(product, priority, added_at))
@@ -202,7 +204,7 @@ def _products_page(order: Order, shape: Shape, link_shape: LinkShape) -> Select[
 
 
 async def tag_counts(
-    session: AsyncSession, product_ids: Collection[int], where: LinkConditions | None = None
+    connection: AsyncConnection, product_ids: Collection[int], where: LinkConditions | None = None
 ) -> dict[int, int]:
     """How many tags each product has (that meet the conditions); absent means 0."""
     query = (
@@ -211,11 +213,11 @@ async def tag_counts(
         .where(*_link_conditions(_link_shape(where)))
         .group_by(product_tags.c.product_id)
     )
-    return {pid: n for pid, n in await session.execute(query, _link_params(where))}
+    return {pid: n for pid, n in await connection.execute(query, _link_params(where))}
 
 
 async def product_counts(
-    session: AsyncSession, tag_ids: Collection[int], where: LinkConditions | None = None
+    connection: AsyncConnection, tag_ids: Collection[int], where: LinkConditions | None = None
 ) -> dict[int, int]:
     """How many products each tag has (by links that meet the conditions); absent means 0."""
     query = (
@@ -224,17 +226,17 @@ async def product_counts(
         .where(*_link_conditions(_link_shape(where)))
         .group_by(product_tags.c.tag_id)
     )
-    return {tid: n for tid, n in await session.execute(query, _link_params(where))}
+    return {tid: n for tid, n in await connection.execute(query, _link_params(where))}
 
 
 async def tag_ids_among(
-    session: AsyncSession, product_ids: Collection[int], tag_ids: Sequence[int]
+    connection: AsyncConnection, product_ids: Collection[int], tag_ids: Sequence[int]
 ) -> dict[int, set[int]]:
     """For each product, which of `tag_ids` it has: the basis of has-tags questions."""
     query = select(product_tags.c.product_id, product_tags.c.tag_id).where(
         product_tags.c.product_id.in_(product_ids), product_tags.c.tag_id.in_(tag_ids)
     )
     found: dict[int, set[int]] = defaultdict(set)
-    for pid, tid in await session.execute(query):
+    for pid, tid in await connection.execute(query):
         found[pid].add(tid)
     return found

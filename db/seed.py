@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.associations import Associations
 from db.catalog import Catalog
@@ -73,15 +73,17 @@ THINGS = [
 ]
 
 
-async def is_empty(session: AsyncSession) -> bool:
-    return (await session.execute(select(func.count()).select_from(products))).scalar_one() == 0
+async def is_empty(connection: AsyncConnection) -> bool:
+    return (await connection.execute(select(func.count()).select_from(products))).scalar_one() == 0
 
 
-async def seed_demo(session: AsyncSession, *, products_count: int = 300, seed: int = 7) -> int:
+async def seed_demo(
+    connection: AsyncConnection, *, products_count: int = 300, seed: int = 7
+) -> int:
     """Create `products_count` products with 0-6 tags each from a few dozen; returns how many."""
     rng = random.Random(seed)
-    catalog = Catalog(session)
-    associations = Associations(session)
+    catalog = Catalog(connection)
+    associations = Associations(connection)
     for n in range(products_count):
         name = f"{rng.choice(COLOURS)} {rng.choice(MATERIALS)} {rng.choice(THINGS)} #{n + 1}"
         tag_names = rng.sample(TAGS, rng.randint(0, 6))

@@ -1,11 +1,15 @@
-"""What travels with one request: its session, its loaders, its limits and its caller."""
+"""What travels with one request: its database handle, loaders, limits and caller.
+
+`db` is the request's connection (db.connections.RequestConnection in the server): reads
+run on it as they come, and the services run each write as one transaction on it.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.associations import Associations
 from db.catalog import Catalog
@@ -17,7 +21,7 @@ Access = Literal["none", "read", "write"]
 
 @dataclass
 class RequestContext:
-    session: AsyncSession
+    db: AsyncConnection
     limits: Limits = field(default_factory=Limits)
     access: Access = "write"
     request_id: str = ""
@@ -27,14 +31,14 @@ class RequestContext:
     loaders: Loaders = field(init=False)
 
     def __post_init__(self) -> None:
-        self.loaders = Loaders(self.session)
+        self.loaders = Loaders(self.db)
 
     def catalog(self) -> Catalog:
-        return Catalog(self.session, max_items=self.limits.max_items)
+        return Catalog(self.db, max_items=self.limits.max_items)
 
     def associations(self) -> Associations:
-        return Associations(self.session, max_items=self.limits.max_items)
+        return Associations(self.db, max_items=self.limits.max_items)
 
     def after_write(self) -> None:
         """Forget everything loaded so far: what follows a write must see it."""
-        self.loaders = Loaders(self.session)
+        self.loaders = Loaders(self.db)

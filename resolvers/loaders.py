@@ -11,7 +11,7 @@ from collections import defaultdict
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 from strawberry.dataloader import DataLoader
 
 from db import readers
@@ -35,7 +35,7 @@ HasKey = tuple[int, tuple[int, ...]]
 class Loaders:
     """The loaders of one request. Built fresh per request (and after each write)."""
 
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, connection: AsyncConnection) -> None:
         self.product = DataLoader(self._products)
         self.tag = DataLoader(self._tags)
         self.tag_by_key = DataLoader(self._tags_by_key)
@@ -44,47 +44,47 @@ class Loaders:
         self.tag_count = DataLoader(self._tag_counts)
         self.product_count = DataLoader(self._product_counts)
         self.tag_ids_among = DataLoader(self._tag_ids_among)
-        self._session = session
+        self._connection = connection
 
     async def _products(self, ids: Sequence[int]) -> list[ProductRecord | None]:
-        found = await readers.products_by_ids(self._session, ids)
+        found = await readers.products_by_ids(self._connection, ids)
         return [found.get(i) for i in ids]
 
     async def _tags(self, ids: Sequence[int]) -> list[TagRecord | None]:
-        found = await readers.tags_by_ids(self._session, ids)
+        found = await readers.tags_by_ids(self._connection, ids)
         return [found.get(i) for i in ids]
 
     async def _tags_by_key(self, keys: Sequence[str]) -> list[TagRecord | None]:
-        found = await readers.tags_by_keys(self._session, keys)
+        found = await readers.tags_by_keys(self._connection, keys)
         return [found.get(k) for k in keys]
 
     async def _tag_pages(self, keys: Sequence[PageKey]) -> list[TagLinkPage]:
         async def read(ids: list[int], args: tuple[Any, ...]) -> dict[int, TagLinkPage]:
-            return await readers.tags_for_products(self._session, ids, *args)
+            return await readers.tags_for_products(self._connection, ids, *args)
 
         return await _grouped(keys, read, ([], False))
 
     async def _product_pages(self, keys: Sequence[PageKey]) -> list[ProductLinkPage]:
         async def read(ids: list[int], args: tuple[Any, ...]) -> dict[int, ProductLinkPage]:
-            return await readers.products_for_tags(self._session, ids, *args)
+            return await readers.products_for_tags(self._connection, ids, *args)
 
         return await _grouped(keys, read, ([], False))
 
     async def _tag_counts(self, keys: Sequence[CountKey]) -> list[int]:
         async def read(ids: list[int], args: tuple[Any, ...]) -> dict[int, int]:
-            return await readers.tag_counts(self._session, ids, *args)
+            return await readers.tag_counts(self._connection, ids, *args)
 
         return await _grouped(keys, read, 0)
 
     async def _product_counts(self, keys: Sequence[CountKey]) -> list[int]:
         async def read(ids: list[int], args: tuple[Any, ...]) -> dict[int, int]:
-            return await readers.product_counts(self._session, ids, *args)
+            return await readers.product_counts(self._connection, ids, *args)
 
         return await _grouped(keys, read, 0)
 
     async def _tag_ids_among(self, keys: Sequence[HasKey]) -> list[set[int]]:
         async def read(ids: list[int], args: tuple[Any, ...]) -> dict[int, set[int]]:
-            return await readers.tag_ids_among(self._session, ids, args[0])
+            return await readers.tag_ids_among(self._connection, ids, args[0])
 
         return await _grouped(keys, read, set())
 

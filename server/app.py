@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from db.engine import create_engine, session_factory, timeouts_within
+from db.engine import create_engine, timeouts_within
 from db.migrate import current_revision, head_revision
 from db.statements import instrument
 from schema import build_schema
@@ -49,7 +49,7 @@ def create_app(settings: Settings) -> Starlette:
     metrics = Metrics(settings.metrics_multiprocess_dir)
     metrics.watch_pool(engine)
     documents = open_documents(settings.trusted_documents, settings.response_cache, store)
-    view = CatalogView(schema, session_factory(engine), settings, documents, store, metrics)
+    view = CatalogView(schema, engine, settings, documents, store, metrics)
 
     async def healthz(_request: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"})

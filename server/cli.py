@@ -180,16 +180,16 @@ def _metrics_dir() -> tuple[str, bool]:
 
 
 async def _seed(settings: Settings, *, only_if_empty: bool) -> int:
-    from db.engine import create_engine, session_factory
+    from db.engine import create_engine
     from db.seed import is_empty, seed_demo
 
     engine = create_engine(settings.database_url)
     try:
-        async with session_factory(engine)() as session:
-            if only_if_empty and not await is_empty(session):
+        async with engine.connect() as connection:
+            if only_if_empty and not await is_empty(connection):
                 print("catalog: database has products; not seeding", file=sys.stderr)
                 return 0
-            count = await seed_demo(session)
+            count = await seed_demo(connection)
             print(f"catalog: seeded {count} demo products", file=sys.stderr)
     finally:
         await engine.dispose()

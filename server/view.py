@@ -1,6 +1,6 @@
 """The /graphql endpoint: Strawberry's ASGI view, plus what a public endpoint must add.
 
-Per request: a request id, one database session (closed when the request ends), the
+Per request: a request id, one database handle (closed when the request ends), the
 caller's access from its bearer token, a body size limit, a time budget, masked
 unexpected errors, and one structured log line.
 """
@@ -18,7 +18,7 @@ from typing import Any
 import orjson
 from cross_web import HTTPException
 from graphql import GraphQLError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
@@ -30,6 +30,7 @@ from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
 
 from db import data_version
+from db.connections import RequestConnection, open_request
 from db.dialects import is_timeout, is_transient, is_unavailable
 from db.statements import record_statements
 from resolvers.context import RequestContext
@@ -75,7 +76,7 @@ class Refusal(Exception):
 @dataclass
 class RequestState:
     request_id: str
-    session: AsyncSession | None = None
+    db: RequestConnection | None = None
     caller: Caller = "anonymous"
     operation: str | None = None
     operation_type: str | None = None  # query or mutation, once known
@@ -95,14 +96,14 @@ class CatalogView(GraphQL[RequestContext, None]):
     def __init__(
         self,
         schema: Any,
-        sessions: async_sessionmaker[AsyncSession],
+        engine: AsyncEngine,
         settings: Settings,
         documents: Documents,
         store: ResponseStore | None = None,
         metrics: Metrics | None = None,
     ) -> None:
         super().__init__(schema, graphql_ide="graphiql" if settings.graphiql else None)
-        self._sessions = sessions
+        self._engine = engine
         self._documents = documents
         self._store = store
         self._metrics = metrics
@@ -172,15 +173,15 @@ class CatalogView(GraphQL[RequestContext, None]):
             expanded = await expand_documents(self._documents, payload)
             if expanded is not payload:
                 scope, body = with_payload(scope, expanded)
-            async with self._sessions() as session:
-                state.session = session
+            async with self._open_database(expanded, state) as db:
+                state.db = db
                 scope.setdefault("state", {})[_STATE] = state
                 request = Request(scope, replay(body))
                 query = self._cacheable(expanded, state)
                 if query is None:
                     response = await self.run(request)
                 else:
-                    response = await self._run_cached(request, query, session, state)
+                    response = await self._run_cached(request, query, db, state)
                 return _as_negotiated(response, state)
         except DocumentRefused as refused:
             state.outcome = f"refused:{refused.code}"
@@ -207,12 +208,23 @@ class CatalogView(GraphQL[RequestContext, None]):
             )
         except Exception as error:
             # A database failure outside GraphQL's execution (the cache's version read, the
-            # session's close) is answered like one inside it.
+            # connection's close) is answered like one inside it.
             code, message = _database_failure(error)
             if code is None:
                 raise
             state.outcome = _OUTCOMES[code]
             return error_response(503, code, message, media_type=state.media_type)
+
+    def _open_database(self, payload: Any, state: RequestState) -> RequestConnection:
+        """The request's database handle: whether it may write decides where reads go."""
+        operations = payload if isinstance(payload, list) else [payload]
+        plans = (
+            self._plan(state, operation.get("query"), operation.get("operationName"))
+            for operation in operations
+            if isinstance(operation, dict)
+        )
+        writes = any(plan is not None and plan.operation_type == "mutation" for plan in plans)
+        return open_request(self._engine, writes=writes, min_position=None)
 
     def _media_type(self, request: Request) -> str:
         """The response's media type (server.media); 406 when the client accepts none of
@@ -253,11 +265,11 @@ class CatalogView(GraphQL[RequestContext, None]):
         return plan
 
     async def _run_cached(
-        self, request: Request, query: CacheableQuery, session: AsyncSession, state: RequestState
+        self, request: Request, query: CacheableQuery, db: AsyncConnection, state: RequestState
     ) -> Response:
         """Answer from the cache when the data has not moved since the answer was filed."""
         assert self._store is not None
-        key = query.key(await data_version.current(session))
+        key = query.key(await data_version.current(db))
         body = await self._store.get(key)
         if body is not None:
             state.outcome = "cache_hit"
@@ -299,9 +311,9 @@ class CatalogView(GraphQL[RequestContext, None]):
 
     async def get_context(self, request: Any, response: Any) -> RequestContext:
         state: RequestState = request.scope["state"][_STATE]
-        assert state.session is not None
+        assert state.db is not None
         return RequestContext(
-            session=state.session,
+            db=state.db,
             limits=self._limits,
             access="write" if self._tokens.may_write(state.caller) else "read",
             request_id=state.request_id,

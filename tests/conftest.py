@@ -12,15 +12,17 @@ import asyncio
 import os
 import shutil
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 
 import pytest
 from sqlalchemy import make_url, text
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.ext.asyncio import create_async_engine as raw_engine
 
-from db.engine import create_engine, session_factory
+from db.connections import open_request
+from db.engine import create_engine
 from db.migrate import upgrade
 from db.statements import instrument
 
@@ -110,12 +112,30 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
     await engine.dispose()
 
 
-@pytest.fixture
-def sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return session_factory(engine)
+Opener = Callable[[], AbstractAsyncContextManager[AsyncConnection]]
 
 
 @pytest.fixture
-async def session(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
-    async with sessions() as session:
-        yield session
+def sessions(engine: AsyncEngine) -> Opener:
+    """Opens a request's database handle of its own: `async with sessions() as connection`.
+
+    Checked out at once (so a test may also `begin()` on it), closed at the block's end.
+    """
+
+    @asynccontextmanager
+    async def opened() -> AsyncIterator[AsyncConnection]:
+        connection = open_request(engine, writes=True)
+        try:
+            await connection.checked_out()
+            yield connection
+        finally:
+            await connection.close()
+
+    return opened
+
+
+@pytest.fixture
+async def session(sessions: Opener) -> AsyncIterator[AsyncConnection]:
+    """A request's database handle for the test, as the services and readers take one."""
+    async with sessions() as connection:
+        yield connection

@@ -15,7 +15,6 @@ from sqlalchemy import insert
 from starlette.applications import Starlette
 
 from db import data_version
-from db.engine import session_factory
 from db.models import products, utcnow
 from db.statements import record_statements
 from schema import build_schema
@@ -72,7 +71,7 @@ async def catalog(app: Starlette, size: int) -> list[str]:
     """`size` products (global ids), inserted in one statement to keep the arranging quick."""
     now = utcnow()
     rows = [{"name": f"Product {n}", "created_at": now, "updated_at": now} for n in range(size)]
-    async with session_factory(app.state.engine)() as session, session.begin():
+    async with app.state.engine.connect() as session, session.begin():
         ids = (await session.execute(insert(products).returning(products.c.id), rows)).scalars()
         return [global_id("Product", i) for i in sorted(ids)]
 
@@ -154,13 +153,13 @@ async def test_a_dry_run_answers_the_same_and_writes_nothing(
         {"productId": mug["id"], "tags": [{"name": "Fresh"}]},
     ]
     before = await snapshot(client)
-    async with session_factory(app.state.engine)() as session:
+    async with app.state.engine.connect() as session:
         version = await data_version.current(session)
 
     dry = await apply(client, items=items, mode="SET", dryRun=True)
 
     assert await snapshot(client) == before
-    async with session_factory(app.state.engine)() as session:
+    async with app.state.engine.connect() as session:
         assert await data_version.current(session) == version
     real = await apply(client, items=items, mode="SET")
     assert [summary(r) for r in dry["results"]] == [summary(r) for r in real["results"]]

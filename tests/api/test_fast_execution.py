@@ -45,7 +45,7 @@ async def both(
     for schema in (FAST, REFERENCE):
         async with sessions() as session:
             result = await schema.execute(
-                query, variable_values=variables, context_value=RequestContext(session=session)
+                query, variable_values=variables, context_value=RequestContext(db=session)
             )
         errors = [error.formatted for error in result.errors or ()]
         answers.append({"data": result.data, "errors": errors})
@@ -156,6 +156,6 @@ async def test_plain_queries_take_the_lean_path(
 
     monkeypatch.setattr("schema.execution.reference_execute", refuse)
     async with sessions() as session:
-        result = await FAST.execute(query, context_value=RequestContext(session=session))
+        result = await FAST.execute(query, context_value=RequestContext(db=session))
     assert result.errors is None
     assert result.data

@@ -10,7 +10,6 @@ import pytest
 from starlette.applications import Starlette
 
 from db import data_version
-from db.engine import session_factory
 from tests.api.conftest import (
     add_tags,
     create_product,
@@ -298,7 +297,7 @@ async def test_remove_products_takes_product_links(client: httpx.AsyncClient) ->
 
 
 async def version(app: Starlette) -> int:
-    async with session_factory(app.state.engine)() as session:
+    async with app.state.engine.connect() as session:
         return await data_version.current(session)
 
 

@@ -18,7 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from db.associations import Associations
 from db.catalog import Catalog
-from db.engine import create_engine, session_factory
+from db.connections import open_request
+from db.engine import create_engine
 from resolvers.ids import decode_id
 from tests.faults.conftest import MakeClient, backends_in_transaction
 from tests.hardening.api import WRITE, codes, create_product, post
@@ -90,7 +91,10 @@ async def test_a_write_cancelled_by_the_budget_mid_statement_never_returns_its_c
     while its statement still waits for a lock. The connection must not go back to the pool
     inside the transaction (it is rolled back or discarded)."""
     engine = create_engine(database_url, pool_size=1)  # one connection, no overflow to hide in
-    sessions = session_factory(engine)
+
+    def sessions() -> AsyncConnection:
+        return open_request(engine, writes=True)
+
     try:
         async with asyncio.timeout(120):
             async with sessions() as session:

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import text
 
 from db.dialects import is_timeout
-from db.engine import create_engine, session_factory
+from db.engine import create_engine
 from server.app import create_app
 from server.settings import Settings
 
@@ -48,7 +48,7 @@ async def test_a_request_over_budget_gets_request_timeout_and_releases_its_conne
 async def test_postgres_cancels_a_statement_that_outruns_the_budget(database_url: str) -> None:
     engine = create_engine(database_url, statement_timeout_ms=100)
     try:
-        async with session_factory(engine)() as session:
+        async with engine.connect() as session:
             with pytest.raises(Exception) as raised:
                 await session.execute(text("SELECT pg_sleep(2)"))
         assert is_timeout(raised.value)

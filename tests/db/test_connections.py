@@ -1,0 +1,152 @@
+"""A request's connection: checked out once, lazily; statements in turn; cancellation safe;
+and writes in one transaction on it."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
+
+import pytest
+from sqlalchemy import event, select, text
+from sqlalchemy.exc import ResourceClosedError
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from db import readers
+from db.catalog import Catalog
+from db.connections import open_request
+from db.models import products
+from tests.db.rows import Factory
+from tests.faults.conftest import backends_in_transaction
+
+
+@contextmanager
+def pool_events(engine: AsyncEngine) -> Iterator[dict[str, int]]:
+    """Count the pool's checkouts and newly opened connections while the block runs."""
+    counts = {"checkout": 0, "connect": 0}
+
+    def checkout(*_args: object) -> None:
+        counts["checkout"] += 1
+
+    def connect(*_args: object) -> None:
+        counts["connect"] += 1
+
+    pool = engine.sync_engine.pool
+    event.listen(pool, "checkout", checkout)
+    event.listen(pool, "connect", connect)
+    try:
+        yield counts
+    finally:
+        event.remove(pool, "checkout", checkout)
+        event.remove(pool, "connect", connect)
+
+
+async def test_a_request_checks_out_one_connection_at_its_first_statement(
+    engine: AsyncEngine, make: Factory
+) -> None:
+    ids = await make.products(*(f"P{i}" for i in range(20)))
+    with pool_events(engine) as counts:
+        connection = open_request(engine, writes=False)
+        assert counts["checkout"] == 0
+        found = await asyncio.gather(*(readers.products_by_ids(connection, [i]) for i in ids))
+        await connection.close()
+
+    assert [next(iter(f)) for f in found] == ids
+    assert counts["checkout"] == 1
+
+
+async def test_a_request_that_runs_no_statement_never_touches_the_pool(
+    engine: AsyncEngine,
+) -> None:
+    with pool_events(engine) as counts:
+        async with open_request(engine, writes=False):
+            pass
+    assert counts["checkout"] == 0
+
+
+async def test_a_statement_after_the_request_ended_is_refused(engine: AsyncEngine) -> None:
+    connection = open_request(engine, writes=False)
+    await connection.execute(select(1))
+    await connection.close()
+    with pool_events(engine) as counts, pytest.raises(ResourceClosedError):
+        await connection.execute(select(1))
+    assert counts["checkout"] == 0
+
+
+async def test_reads_after_a_write_see_it_and_run_outside_a_transaction_again(
+    engine: AsyncEngine, backend: str
+) -> None:
+    async with open_request(engine, writes=True) as connection:
+        assert (await readers.products_by_ids(connection, [1])) == {}
+        product, _changed = await Catalog(connection).create_product("Lamp")
+        assert (await readers.products_by_ids(connection, [product.id])) == {product.id: product}
+        if backend == "postgres":
+            raw = await connection.get_raw_connection()
+            assert raw.driver_connection is not None
+            assert not raw.driver_connection.is_in_transaction()
+
+
+@pytest.mark.postgres_only
+async def test_a_read_cancelled_midway_loses_its_connection_and_the_next_read_gets_another(
+    engine: AsyncEngine, admin: AsyncEngine
+) -> None:
+    """SQLAlchemy invalidates a connection whose statement is cancelled (an exit exception
+    mid-statement): it is closed, never pooled; the request's next read reconnects."""
+    async with open_request(engine, writes=False) as connection:
+        first_pid = (await connection.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+        with pytest.raises(TimeoutError):
+            async with asyncio.timeout(0.2):
+                await connection.execute(text("SELECT pg_sleep(5)"))
+        assert connection.invalidated
+        pid = (await connection.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+        count = (await connection.execute(select(products.c.id))).all()
+
+    assert pid != first_pid
+    assert count == []
+    assert await backends_in_transaction(admin) == []
+
+
+@pytest.mark.postgres_only
+async def test_a_write_cancelled_midway_is_rolled_back_and_never_pooled_open(
+    engine: AsyncEngine, admin: AsyncEngine, make: Factory
+) -> None:
+    tag = await make.tag("Sale")
+    async with admin.begin() as holder:  # holds the tag, so the write waits on its lock
+        await holder.execute(text("SELECT id FROM tags WHERE id = :id FOR UPDATE"), {"id": tag})
+        with pytest.raises(TimeoutError):
+            async with asyncio.timeout(0.5), open_request(engine, writes=True) as connection:
+                await Catalog(connection).update_tag(tag, name="Clearance")
+    async with open_request(engine, writes=False) as connection:
+        names = (await connection.execute(text("SELECT name FROM tags"))).scalars().all()
+
+    assert names == ["Sale"]
+    assert await backends_in_transaction(admin) == []
+
+
+@pytest.mark.postgres_only
+async def test_the_end_of_a_cancelled_request_does_not_wait_for_a_sibling_statement(
+    engine: AsyncEngine, admin: AsyncEngine
+) -> None:
+    """A loader's batch (a task of its own) still runs when the request's budget ends: the
+    request's close cancels that statement instead of waiting for it."""
+    started = time.perf_counter()
+    sibling: asyncio.Task[object] | None = None
+    with pytest.raises(TimeoutError):
+        async with asyncio.timeout(0.3), open_request(engine, writes=False) as connection:
+            sibling = asyncio.ensure_future(connection.execute(text("SELECT pg_sleep(5)")))
+            await asyncio.sleep(10)
+    assert sibling is not None
+    await asyncio.wait([sibling])
+
+    assert time.perf_counter() - started < 3
+    assert sibling.cancelled()
+    assert await backends_in_transaction(admin) == []
+
+
+@pytest.fixture
+async def admin(database_url: str) -> AsyncIterator[AsyncEngine]:
+    """An engine of the test's own, with transactions: to hold locks and watch backends."""
+    engine = create_async_engine(database_url)
+    yield engine
+    await engine.dispose()
