@@ -47,7 +47,7 @@ def timeouts_within(budget_ms: int) -> DatabaseTimeouts:
 def create_engine(
     url: str,
     *,
-    pool_size: int = 10,
+    pool_size: int = 20,
     statement_timeout_ms: int | None = None,
     lock_timeout_ms: int | None = None,
     echo: bool = False,
@@ -56,7 +56,9 @@ def create_engine(
 
     SQLite gets foreign keys, WAL and a busy timeout on every connection, and write
     transactions open with BEGIN IMMEDIATE so that concurrent writers queue instead of
-    failing. PostgreSQL gets a pool, when asked a per-statement and a per-lock-wait
+    failing. PostgreSQL gets a pool of at most `pool_size` connections, each kept once
+    opened (no overflow: connections opened for a burst and closed right after it would
+    cost a connect per burst), when asked a per-statement and a per-lock-wait
     timeout, and a guard that never lets a connection back into the pool while it is
     still inside a transaction (see _discard_if_in_transaction).
     """
@@ -78,7 +80,7 @@ def create_engine(
         url,
         echo=echo,
         pool_size=pool_size,
-        max_overflow=pool_size,
+        max_overflow=0,
         pool_pre_ping=False,
         pool_recycle=1800,
         connect_args=connect_args,

@@ -167,7 +167,7 @@ class Settings:
     """The server's configuration. See the README's settings table for each variable."""
 
     database_url: str = DEFAULT_DATABASE_URL
-    db_pool_size: int = 10
+    db_pool_size: int = 20
     # PostgreSQL streaming replicas that serve queries (docs/deployment.md), and how far
     # behind the primary one may be and still serve them.
     read_database_urls: tuple[str, ...] = ()

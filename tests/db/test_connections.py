@@ -1,5 +1,5 @@
 """A request's connection: checked out once, lazily; statements in turn; cancellation safe;
-and writes in one transaction on it."""
+writes in one transaction on it; and a pool that keeps the connections it opened."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from db import readers
 from db.catalog import Catalog
 from db.connections import open_request
+from db.engine import create_engine
 from db.models import products
 from tests.db.rows import Factory
 from tests.faults.conftest import backends_in_transaction
@@ -142,6 +143,27 @@ async def test_the_end_of_a_cancelled_request_does_not_wait_for_a_sibling_statem
     assert time.perf_counter() - started < 3
     assert sibling.cancelled()
     assert await backends_in_transaction(admin) == []
+
+
+@pytest.mark.postgres_only
+async def test_the_pool_keeps_the_connections_it_opened_across_bursts(database_url: str) -> None:
+    """16 requests at once on a pool of 4: four connections open, once; no overflow opened
+    and closed with every burst."""
+    engine = create_engine(database_url, pool_size=4)
+    try:
+        with pool_events(engine) as counts:
+            for _burst in range(3):
+
+                async def request() -> None:
+                    async with open_request(engine, writes=False) as connection:
+                        await connection.execute(text("SELECT pg_sleep(0.02)"))
+
+                await asyncio.gather(*(request() for _ in range(16)))
+    finally:
+        await engine.dispose()
+
+    assert counts["checkout"] == 48
+    assert counts["connect"] == 4
 
 
 @pytest.fixture

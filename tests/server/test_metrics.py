@@ -186,7 +186,7 @@ async def test_operation_names_are_bounded(make_client: MakeClient) -> None:
 
 @pytest.mark.postgres_only
 async def test_pool_in_use_and_waiting(make_client: MakeClient) -> None:
-    client, app = await make_client(db_pool_size=1)  # one connection, one more in overflow
+    client, app = await make_client(db_pool_size=2)  # two connections, no overflow
     engine = app.state.engine
     async with engine.connect() as first, engine.connect() as second:
         await first.exec_driver_sql("SELECT 1")

@@ -26,6 +26,8 @@ BAD = [
     ("CATALOG_DATABASE_URL", "postgresql+asyncpg://db", ["names no database"]),
     ("CATALOG_DB_POOL_SIZE", "ten", ["not a whole number", "at least 1"]),
     ("CATALOG_DB_POOL_SIZE", "0", ["out of range", "at least 1"]),
+    ("CATALOG_DB_POOL_SIZE", "-4", ["out of range", "at least 1"]),
+    ("CATALOG_DB_POOL_SIZE", "2.5", ["not a whole number"]),
     ("CATALOG_INTROSPECTION", "maybe", ["true or false"]),
     ("CATALOG_GRAPHIQL", "2", ["true or false"]),
     ("CATALOG_CORS_ORIGINS", "https://shop.example/", ["not an origin", "no path"]),
@@ -125,6 +127,12 @@ def test_read_replicas_and_pgbouncer_are_read() -> None:
 
 def test_no_variables_give_the_defaults() -> None:
     assert Settings.from_env({}) == Settings()
+
+
+def test_the_default_pool_holds_a_connection_for_each_of_sixteen_busy_clients() -> None:
+    """A request holds one connection; the pool opens no overflow, so its size is the
+    concurrency a process serves without waiting (tests/db/test_connections.py)."""
+    assert Settings.from_env({}).db_pool_size >= 16
 
 
 def catalog(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
