@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from functools import partial
 from typing import Any
 
 import strawberry
@@ -24,17 +23,19 @@ Extension = type[SchemaExtension] | Callable[[], SchemaExtension]
 
 
 class CatalogSchema(strawberry.Schema):
-    # Whether error messages may suggest names of the schema ("Did you mean ...?"): not when
-    # the schema is private (introspection off). schema.validation covers the documents;
-    # the executor covers variable values.
-    hide_suggestions = False
+    """Strawberry's schema, whose queries take the lean executor (schema.execution)."""
+
     # Every document's plan (schema.plans), set by build_schema.
     plans: Plans
     limits: Limits
 
-    def _get_execute_function(self) -> Callable[..., Any]:
-        """Queries take the lean executor (schema.execution), which falls back to graphql-core."""
-        return partial(execution.execute, hide_suggestions=self.hide_suggestions)
+    def __init__(self, *args: Any, hide_suggestions: bool = False, **kwargs: Any) -> None:
+        # Whether error messages may suggest names of the schema ("Did you mean ...?"): not
+        # when the schema is private (introspection off). schema.validation covers the
+        # documents; the execution context class covers variable values.
+        kwargs.setdefault("execution_context_class", execution.executor_class(hide_suggestions))
+        super().__init__(*args, **kwargs)
+        self.hide_suggestions = hide_suggestions
 
     def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
         """Log nothing here: the HTTP layer logs unexpected errors once, with the request id."""
@@ -65,8 +66,8 @@ def build_schema(
         types=[Product, Tag],
         extensions=extensions,
         config=config,
+        hide_suggestions=hide_suggestions,
     )
-    schema.hide_suggestions = hide_suggestions
     schema.limits = limits
     schema.plans = Plans(graphql_schema(schema), limits, introspection=introspection)
     shortcuts.install(schema)

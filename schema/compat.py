@@ -1,19 +1,107 @@
 """Strawberry internals the schema layer cannot avoid, each behind a guarded import.
 
 Everything else in schema/ uses Strawberry's and graphql-core's public API. When an upgrade
-moves one of these, the feature that needs it degrades with a warning; the server still
-starts.
+moves one of these, the optimisation that needs it turns off: one warning, and its name in
+`disabled_optimisations()` (server.metrics shows it as `catalog_optimisation_disabled`);
+the server still starts and answers the same.
+
+The touchpoints, and what each one serves:
+
+- `graphql_schema`: Strawberry's graphql-core schema (`_schema`), for everything that walks
+  the built schema.
+- `default_execution_context`: Strawberry's own execution context class, which the lean
+  executor (schema.execution) extends; without it, Strawberry's default runs every operation.
+- `is_default_resolver`: which fields Strawberry resolves by attribute; without it, the
+  plain attribute resolvers of schema.shortcuts stay off.
+- `strawberry_info`: Strawberry's `Info` built around graphql-core's info; without it, the
+  direct resolver calls of schema.shortcuts stay off.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from graphql import ASTValidationRule, GraphQLSchema
+from graphql import ASTValidationRule, GraphQLResolveInfo, GraphQLSchema
 
 log = logging.getLogger(__name__)
+
+_disabled: dict[str, str] = {}
+
+
+def disable(name: str, reason: str) -> None:
+    """Turn the optimisation `name` off: one warning per name and process, and a record."""
+    if name in _disabled:
+        return
+    _disabled[name] = reason
+    log.warning("optimisation %s is off: %s", name, reason)
+
+
+def disabled_optimisations() -> dict[str, str]:
+    """The optimisations turned off in this process, with the reason, by name."""
+    return dict(_disabled)
+
+
+def default_execution_context() -> type[Any] | None:
+    """Strawberry's default graphql-core execution context class (an `Executor` subclass
+    that adds Strawberry's resolver info), or None, with the optimisation off, when gone."""
+    try:
+        from graphql.execution import Executor
+        from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+    except ImportError:
+        disable("lean_executor", "Strawberry's StrawberryGraphQLCoreExecutionContext moved")
+        return None
+    missing = [
+        name
+        for name in ("execute_operation", "build_resolve_info", "build_response", "build")
+        if not callable(getattr(StrawberryGraphQLCoreExecutionContext, name, None))
+    ]
+    if not issubclass(StrawberryGraphQLCoreExecutionContext, Executor) or missing:
+        disable("lean_executor", f"graphql-core's Executor changed (missing: {missing})")
+        return None
+    return StrawberryGraphQLCoreExecutionContext
+
+
+def is_default_resolver(resolve: Any) -> bool | None:
+    """Whether Strawberry marked `resolve` as its default (attribute-reading) resolver;
+    None when Strawberry no longer says (the caller then keeps Strawberry's resolver)."""
+    try:
+        from strawberry.resolvers import is_default_resolver as strawberry_is_default
+    except ImportError:
+        disable("plain_attribute_resolvers", "strawberry.resolvers.is_default_resolver moved")
+        return None
+    if resolve is None or not hasattr(resolve, "_is_default"):
+        return None
+    return bool(strawberry_is_default(resolve))
+
+
+def strawberry_info_available() -> bool:
+    """Whether `strawberry_info` can build an Info; if not, the optimisation is off."""
+    info_class = _strawberry_info_class()
+    names = {f.name for f in dataclasses.fields(info_class)} if info_class else set()
+    if not names >= {"_raw_info", "_field"}:
+        disable("direct_resolvers", "strawberry.types.Info no longer takes _raw_info and _field")
+        return False
+    return True
+
+
+def strawberry_info(raw_info: GraphQLResolveInfo, field: Any) -> Any:
+    """The `Info` Strawberry would hand a resolver, through its private constructor
+    arguments: callers ask `strawberry_info_available` once before relying on it."""
+    return _INFO(_raw_info=raw_info, _field=field)
+
+
+def _strawberry_info_class() -> Any:
+    try:
+        from strawberry.types import Info
+    except ImportError:
+        return None
+    return Info if dataclasses.is_dataclass(Info) else None
+
+
+_INFO: Any = _strawberry_info_class()
 
 
 def graphql_schema(schema: Any) -> GraphQLSchema:

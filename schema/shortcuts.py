@@ -3,28 +3,40 @@
 Strawberry wraps every field in a generic resolver; the two shortcuts here keep the same
 behaviour for the common cases at a fraction of the per-call cost, which adds up over the
 hundreds of fields of one page. They are installed on the built schema, so both executors
-(schema.execution and graphql-core) use them.
+(schema.execution and graphql-core) use them. The Strawberry internals they rely on are
+reached through schema.compat; when one has moved, that shortcut stays off.
 """
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable, Iterator
 from operator import attrgetter
 from typing import Any
 
 import strawberry
 from graphql import GraphQLField, GraphQLObjectType, get_nullable_type
-from strawberry.types import Info
 from strawberry.types.base import StrawberryObjectDefinition
 from strawberry.types.field import StrawberryField
 from strawberry.utils.str_converters import to_camel_case
 
+from schema import compat
 from schema.compat import graphql_schema
+
+# The attribute resolvers installed here: they never read their info argument, so the lean
+# executor need not build one for them.
+_INFO_BLIND: weakref.WeakSet[Callable[..., Any]] = weakref.WeakSet()
 
 
 def install(schema: strawberry.Schema) -> None:
     _plain_attribute_resolvers(schema)
-    _direct_resolvers(schema)
+    if compat.strawberry_info_available():
+        _direct_resolvers(schema)
+
+
+def ignores_info(resolve: Callable[..., Any] | None) -> bool:
+    """Whether `resolve` is one of the attribute resolvers installed here."""
+    return resolve is not None and resolve in _INFO_BLIND
 
 
 def _fields(schema: strawberry.Schema) -> Iterator[tuple[GraphQLField, StrawberryField]]:
@@ -49,9 +61,16 @@ def _plain_attribute_resolvers(schema: strawberry.Schema) -> None:
     share of a nested list query's time. Fields with resolvers, arguments or
     extensions keep Strawberry's wrapper.
     """
-    for graphql_field, field in _fields(schema):
+    fields = list(_fields(schema))
+    verdicts = [compat.is_default_resolver(graphql_field.resolve) for graphql_field, _f in fields]
+    if fields and all(verdict is None for verdict in verdicts):
+        compat.disable(
+            "plain_attribute_resolvers", "Strawberry no longer marks its default resolvers"
+        )
+        return
+    for (graphql_field, field), is_default in zip(fields, verdicts, strict=True):
         if (
-            getattr(graphql_field.resolve, "_is_default", False)
+            is_default
             and field.base_resolver is None
             and not field.extensions
             and not field.permission_classes
@@ -65,6 +84,7 @@ def _attribute(python_name: str) -> Callable[..., Any]:
     def resolve(source: Any, _info: Any) -> Any:
         return read(source)
 
+    _INFO_BLIND.add(resolve)
     return resolve
 
 
@@ -125,7 +145,7 @@ def _direct(
             return wrapper(source, info, **arguments)
         kwargs = {names[name]: value for name, value in arguments.items()}
         if info_name is not None:
-            kwargs[info_name] = Info(_raw_info=info, _field=field)
+            kwargs[info_name] = compat.strawberry_info(info, field)
         return method(source, **kwargs)
 
     return resolve

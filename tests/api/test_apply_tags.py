@@ -18,6 +18,7 @@ from db import data_version
 from db.models import products, utcnow
 from db.statements import record_statements
 from schema import build_schema
+from schema.compat import graphql_schema
 from schema.inputs import ApplyTagsInput, ApplyTagsItem, LinkMode, TagLinkInput
 from tests.api.conftest import (
     create_product,
@@ -355,7 +356,7 @@ def test_apply_tags_input_is_built_by_its_own_plain_walk() -> None:
             "mode": "SET",
             "dryRun": True,
         },
-        schema._schema.type_map["ApplyTagsInput"],
+        graphql_schema(schema).type_map["ApplyTagsInput"],
     )
     from_input = ApplyTagsInput.__strawberry_definition__.from_input  # type: ignore[attr-defined]
 

@@ -16,6 +16,7 @@ from graphql import (
 )
 
 from schema import build_schema
+from schema.compat import graphql_schema
 
 
 def elements(schema: GraphQLSchema) -> Iterator[tuple[str, str | None]]:
@@ -38,7 +39,7 @@ def elements(schema: GraphQLSchema) -> Iterator[tuple[str, str | None]]:
 
 
 def test_every_schema_element_has_a_description() -> None:
-    schema = build_schema()._schema
+    schema = graphql_schema(build_schema())
 
     undescribed = [where for where, text in elements(schema) if not (text or "").strip()]
 
@@ -47,7 +48,7 @@ def test_every_schema_element_has_a_description() -> None:
 
 def test_the_walk_reaches_every_kind_of_element() -> None:
     # The check above is only as good as its walk: it must see each kind it claims to.
-    seen = dict(elements(build_schema()._schema))
+    seen = dict(elements(graphql_schema(build_schema())))
 
     for coordinate in (
         "Product",  # an object type

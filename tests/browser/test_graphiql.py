@@ -18,6 +18,7 @@ import pytest
 from playwright.sync_api import Locator, Page, expect
 
 from schema import build_schema
+from schema.compat import graphql_schema
 from tests.browser.conftest import WRITE_TOKEN, Browser
 from tests.e2e.conftest import ROOT, Server
 
@@ -126,7 +127,7 @@ def test_the_docs_pane_lists_product_and_tag_with_their_descriptions(
     browser: Browser, server: Server
 ) -> None:
     page = browser.page
-    schema = build_schema()._schema
+    schema = graphql_schema(build_schema())
     open_graphiql(page, server)
     page.get_by_role("button", name="Show Documentation Explorer").click()
     docs = page.locator(".graphiql-doc-explorer")

@@ -22,6 +22,7 @@ from graphql import build_client_schema, get_introspection_query, print_schema
 
 from db.statements import record_statements
 from schema import build_schema
+from schema.compat import graphql_schema
 from tests.hardening.api import WRITE, codes, post
 from tests.hardening.conftest import MakeClient
 
@@ -43,7 +44,7 @@ GRAPHQL_CORE = get_introspection_query(
     one_of=True,
 )
 STANDARD = {"graphql-js": GRAPHQL_JS, "graphql-core": GRAPHQL_CORE}
-EXPECTED_SCHEMA = print_schema(build_schema()._schema)
+EXPECTED_SCHEMA = print_schema(graphql_schema(build_schema()))
 
 
 async def introspect(client: httpx.AsyncClient, query: str) -> tuple[int, httpx.Response]:
