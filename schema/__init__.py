@@ -30,12 +30,18 @@ class CatalogSchema(strawberry.Schema):
     limits: Limits
 
     def __init__(self, *args: Any, hide_suggestions: bool = False, **kwargs: Any) -> None:
-        # Whether error messages may suggest names of the schema ("Did you mean ...?"): not
-        # when the schema is private (introspection off). schema.validation covers the
-        # documents; the execution context class covers variable values.
-        kwargs.setdefault("execution_context_class", execution.executor_class(hide_suggestions))
+        """`hide_suggestions`: whether error messages may suggest names of the schema ("Did
+        you mean ...?"): not when the schema is private (introspection off).
+        schema.validation covers the documents; the execution context class covers variable
+        values. An `execution_context_class` given is used as it is."""
         super().__init__(*args, **kwargs)
         self.hide_suggestions = hide_suggestions
+        # Strawberry's own class, as its public attribute holds it when none is given.
+        self.default_execution_context_class = self.execution_context_class
+        if kwargs.get("execution_context_class") is None:
+            self.execution_context_class = execution.executor_class(
+                self.execution_context_class, hide_suggestions=hide_suggestions
+            )
 
     def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
         """Log nothing here: the HTTP layer logs unexpected errors once, with the request id."""

@@ -44,12 +44,15 @@ from graphql.execution import ExecutionResult, Executor
 from graphql.execution.values import get_argument_values
 from graphql.pyutils import Path, Undefined, inspect, is_iterable
 
+from schema.field_errors import depth_first_position, null_out, runtime_type
 from schema.shapes import OperationShape
 
 _FAILED = object()  # a position whose error is recorded; its slot stays None
 
 # A value to complete: [value, container, slot, parent path, typename of the slot's path
-# segment, nearest nullable position above the slot (None: the whole response), info].
+# segment, nearest nullable position above the slot (None: the whole response), info,
+# awaits on the way to it]. graphql-core completes what it can without awaiting first, so
+# errors are ordered by awaits, then depth-first.
 Entry = list[Any]
 
 
@@ -65,7 +68,8 @@ class _Batch(NamedTuple):
 
     parent_type: GraphQLObjectType
     nodes: list[Any]
-    items: list[tuple[Any, dict[str, Any], Path | None, Path | None]]  # source, out, path, anchor
+    # source, out, its path, nearest nullable position, awaits on the way to it
+    items: list[tuple[Any, dict[str, Any], Path | None, Path | None, int]]
 
 
 class BreadthFirst:
@@ -75,14 +79,15 @@ class BreadthFirst:
         manager = executor.middleware_manager
         self.middleware = manager if manager is not None and manager.middlewares else None
         self.is_awaitable = executor.is_awaitable
-        self.nulled: list[Path | None] = []
+        # error, the position it nulls, awaits on the way to it
+        self.raised: list[tuple[GraphQLError, Path | None, int]] = []
 
     async def run(self) -> ExecutionResult:
         root_type = self.executor.schema.query_type
         assert root_type is not None  # the operation was validated against the schema
         data: dict[str, Any] = {}
         frontier = [
-            _Batch(root_type, self.shape.root, [(self.executor.root_value, data, None, None)])
+            _Batch(root_type, self.shape.root, [(self.executor.root_value, data, None, None, 0)])
         ]
         while frontier:
             resolved = [self._resolve(batch) for batch in frontier]
@@ -93,7 +98,10 @@ class BreadthFirst:
             for fields in resolved:
                 for field, return_type, entries in fields:
                     await self._complete(return_type, field, entries, frontier)
-        result = self.executor.build_response(self._null_out(data))
+        self._collect_errors(data)
+        result = self.executor.build_response(
+            null_out(data, [anchor for _e, anchor, _a in self.raised])
+        )
         assert isinstance(result, ExecutionResult)
         return result
 
@@ -103,14 +111,14 @@ class BreadthFirst:
         typename = parent_type.name
         executor = self.executor
         selected = self.shape.fields(parent_type, nodes)
-        for _source, out, _path, _anchor in items:  # keys in selection order
-            for key, _nodes, _field, _info in selected:
-                out[key] = None
+        keys = dict.fromkeys(selected_field.key for selected_field in selected)
+        for _source, out, _path, _anchor, _awaits in items:  # keys in selection order
+            out.update(keys)
         middleware = self.middleware
         fields: list[tuple[_Field, GraphQLOutputType, list[Entry]]] = []
         for key, field_nodes, field_def, reads_info in selected:
             if field_def is TypeNameMetaFieldDef and middleware is None:
-                for _source, out, _path, _anchor in items:
+                for _source, out, _path, _anchor, _awaits in items:
                     out[key] = typename
                 continue
             resolve = field_def.resolve or executor.field_resolver
@@ -122,11 +130,11 @@ class BreadthFirst:
             try:
                 arguments = self._arguments(field_def, field_nodes[0])
             except Exception as error:
-                for _source, out, path, anchor in items:
-                    entry = [_FAILED, out, key, path, typename, anchor, None]
+                for _source, out, path, anchor, awaits in items:
+                    entry = [_FAILED, out, key, path, typename, anchor, None, awaits]
                     self._fail(error, field, entry, field_def.type)
                 continue
-            for source, out, path, anchor in items:
+            for source, out, path, anchor, awaits in items:
                 info = (
                     executor.build_resolve_info(
                         field_def, field_nodes, parent_type, Path(path, key, typename)
@@ -134,7 +142,7 @@ class BreadthFirst:
                     if reads_info
                     else None
                 )
-                entry = [None, out, key, path, typename, anchor, info]
+                entry = [None, out, key, path, typename, anchor, info, awaits]
                 try:
                     entry[0] = resolve(source, info, **arguments)
                 except Exception as error:
@@ -154,8 +162,19 @@ class BreadthFirst:
     async def _settle(self, entries: Sequence[Entry]) -> list[Entry]:
         """Await every awaitable value in place, all at once; the entries whose awaitable
         failed come back (their errors are not recorded yet)."""
-        waiting = [entry for entry in entries if self.is_awaitable(entry[0])]
+        is_awaitable = self.is_awaitable
+        waiting = [entry for entry in entries if is_awaitable(entry[0])]
         if not waiting:
+            return []
+        for entry in waiting:
+            entry[7] += 1
+        if len(waiting) == 1:  # no task for a lone awaitable, as graphql-core does
+            entry = waiting[0]
+            try:
+                entry[0] = await entry[0]
+            except Exception as error:
+                entry[0] = error
+                return [entry]
             return []
         done = await asyncio.gather(*(entry[0] for entry in waiting), return_exceptions=True)
         failed: list[Entry] = []
@@ -241,9 +260,9 @@ class BreadthFirst:
             anchor = entry[5] if isinstance(return_type, GraphQLNonNull) else path
             out: list[Any] = [None] * len(value)
             entry[1][entry[2]] = out
-            info = entry[6]
+            info, awaits = entry[6], entry[7]
             children.extend(
-                [item, out, i, path, None, anchor, info] for i, item in enumerate(value)
+                [item, out, i, path, None, anchor, info, awaits] for i, item in enumerate(value)
             )
         for entry in await self._settle(children):
             self._fail(entry[0], field, entry, item_type)
@@ -268,7 +287,9 @@ class BreadthFirst:
                     name = resolve_type(value, info, inner)
                     if self.is_awaitable(name):
                         name = await name
-                    runtime = self._runtime_type(name, inner, field, value)
+                    runtime = runtime_type(
+                        self.executor.schema, name, inner, field.label, field.nodes, value
+                    )
                 if runtime.is_type_of:
                     matches = runtime.is_type_of(value, info)
                     if self.is_awaitable(matches):
@@ -288,48 +309,8 @@ class BreadthFirst:
             batch = groups.get(runtime.name)
             if batch is None:
                 batch = groups[runtime.name] = _Batch(runtime, field.nodes, [])
-            batch.items.append((value, out, path, anchor))
+            batch.items.append((value, out, path, anchor, entry[7]))
         frontier.extend(groups.values())
-
-    def _runtime_type(
-        self, name: Any, abstract: Any, field: _Field, value: Any
-    ) -> GraphQLObjectType:
-        """The object type an abstract type's value resolved to, checked as graphql-core's
-        `ensure_valid_runtime_type` checks it, with its messages."""
-        if name is None:
-            raise GraphQLError(
-                f"Abstract type '{abstract}' must resolve to an Object type at runtime"
-                f" for field '{field.label}'. Either the '{abstract}' type should provide"
-                " a 'resolve_type' function or each possible type should provide"
-                " an 'is_type_of' function.",
-                field.nodes,
-            )
-        if not isinstance(name, str):
-            raise GraphQLError(
-                f"Abstract type '{abstract}' must resolve to an Object type at runtime"
-                f" for field '{field.label}' with value {inspect(value)},"
-                f" received '{inspect(name)}', which is not a valid Object type name.",
-                field.nodes,
-            )
-        schema = self.executor.schema
-        runtime = schema.get_type(name)
-        if runtime is None:
-            raise GraphQLError(
-                f"Abstract type '{abstract}' was resolved to a type '{name}'"
-                " that does not exist inside the schema.",
-                field.nodes,
-            )
-        if not isinstance(runtime, GraphQLObjectType):
-            raise GraphQLError(
-                f"Abstract type '{abstract}' was resolved to a non-object type '{name}'.",
-                field.nodes,
-            )
-        if not schema.is_sub_type(abstract, runtime):
-            raise GraphQLError(
-                f"Runtime Object type '{runtime}' is not a possible type for '{abstract}'.",
-                field.nodes,
-            )
-        return runtime
 
     def _fail(
         self, raw: Exception, field: _Field, entry: Entry, position_type: GraphQLOutputType
@@ -339,21 +320,15 @@ class BreadthFirst:
         path = Path(entry[3], entry[2], entry[4])
         error = located_error(raw, field.nodes, path.as_list())
         anchor = entry[5] if isinstance(position_type, GraphQLNonNull) else path
-        self.executor.collected_errors.add(error, anchor)
-        self.nulled.append(anchor)
+        self.raised.append((error, anchor, entry[7]))
         entry[0] = _FAILED
 
-    def _null_out(self, data: dict[str, Any]) -> dict[str, Any] | None:
-        """Write null at every position an error nulled (None: the whole response)."""
-        for anchor in self.nulled:
-            if anchor is None:
-                return None
-            keys = anchor.as_list()
-            node: Any = data
-            for key in keys[:-1]:
-                node = node[key]
-                if node is None:
-                    break
-            else:
-                node[keys[-1]] = None
-        return data
+    def _collect_errors(self, data: dict[str, Any]) -> None:
+        """Hand the errors to the executor's collection in depth-first order, the order
+        graphql-core meets them: an error under a position an earlier error nulled is left
+        out, as graphql-core never gets to it (`CollectedErrors.add` decides that)."""
+        collected = self.executor.collected_errors
+        for error, anchor, _awaits in sorted(
+            self.raised, key=lambda raised: (raised[2], depth_first_position(data, raised[0]))
+        ):
+            collected.add(error, anchor)

@@ -9,8 +9,8 @@ The touchpoints, and what each one serves:
 
 - `graphql_schema`: Strawberry's graphql-core schema (`_schema`), for everything that walks
   the built schema.
-- `default_execution_context`: Strawberry's own execution context class, which the lean
-  executor (schema.execution) extends; without it, Strawberry's default runs every operation.
+- `executor_base`: the methods of graphql-core's Executor the lean executor
+  (schema.execution) calls; when they change, graphql-core runs every operation.
 - `is_default_resolver`: which fields Strawberry resolves by attribute; without it, the
   plain attribute resolvers of schema.shortcuts stay off.
 - `strawberry_info`: Strawberry's `Info` built around graphql-core's info; without it, the
@@ -20,6 +20,7 @@ The touchpoints, and what each one serves:
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import logging
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -44,24 +45,34 @@ def disabled_optimisations() -> dict[str, str]:
     return dict(_disabled)
 
 
-def default_execution_context() -> type[Any] | None:
-    """Strawberry's default graphql-core execution context class (an `Executor` subclass
-    that adds Strawberry's resolver info), or None, with the optimisation off, when gone."""
-    try:
-        from graphql.execution import Executor
-        from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
-    except ImportError:
-        disable("lean_executor", "Strawberry's StrawberryGraphQLCoreExecutionContext moved")
-        return None
-    missing = [
-        name
-        for name in ("execute_operation", "build_resolve_info", "build_response", "build")
-        if not callable(getattr(StrawberryGraphQLCoreExecutionContext, name, None))
-    ]
-    if not issubclass(StrawberryGraphQLCoreExecutionContext, Executor) or missing:
-        disable("lean_executor", f"graphql-core's Executor changed (missing: {missing})")
-        return None
-    return StrawberryGraphQLCoreExecutionContext
+# What the lean executor calls of graphql-core's Executor, which documents subclassing it
+# (`executor_class`) but calls these methods internal: their parameters, as they are today.
+EXECUTOR_METHODS = {
+    "execute_operation": ("self", "serially"),
+    "build_resolve_info": ("self", "field_def", "field_nodes", "parent_type", "path"),
+    "build_response": ("self", "data"),
+}
+
+
+def executor_base(default: Any) -> bool:
+    """Whether Strawberry's default execution context class (`default`, read from a
+    schema's public `execution_context_class`) is still graphql-core's Executor as the
+    lean executor (schema.execution) knows it; if not, that optimisation is off."""
+    from graphql.execution import Executor
+
+    if not (isinstance(default, type) and issubclass(default, Executor)):
+        disable("lean_executor", f"Strawberry's execution context {default!r} is no Executor")
+        return False
+    for name, parameters in EXECUTOR_METHODS.items():
+        method = getattr(default, name, None)
+        try:
+            found = tuple(inspect.signature(method).parameters) if callable(method) else ()
+        except (TypeError, ValueError):
+            found = ()
+        if found != parameters:
+            disable("lean_executor", f"graphql-core's Executor.{name} changed: {found}")
+            return False
+    return True
 
 
 def is_default_resolver(resolve: Any) -> bool | None:

@@ -55,18 +55,16 @@ def _fall_back(reason: str) -> None:
         log.warning("query runs on graphql-core's executor: %s", reason)
 
 
-def executor_class(hide_suggestions: bool) -> type[Any] | None:
-    """The execution context class for one schema, or None (Strawberry's default) when the
-    class it extends has moved (schema.compat says so, once).
+def executor_class(default: type[Any], *, hide_suggestions: bool) -> type[Any]:
+    """The execution context class for one schema: Strawberry's `default` with the lean
+    path for queries, unless schema.compat finds graphql-core's Executor changed.
 
     `hide_suggestions` reaches graphql-core's coercion of variable values, which Strawberry
     does not pass on itself.
     """
-    base = compat.default_execution_context()
-    if base is None:
-        return None
+    lean = compat.executor_base(default)
 
-    class LeanExecutor(base):  # type: ignore[misc, valid-type]
+    class LeanExecutor(default):
         hides_suggestions = hide_suggestions
 
         @classmethod
@@ -77,7 +75,7 @@ def executor_class(hide_suggestions: bool) -> type[Any] | None:
 
         def execute_operation(self, serially: bool | None = None) -> Any:
             operation = self.operation
-            if serially or operation.operation is not OperationType.QUERY:
+            if not lean or serially or operation.operation is not OperationType.QUERY:
                 return super().execute_operation(serially)
             if self.abort_signal is not None:
                 _fall_back("abort_signal")

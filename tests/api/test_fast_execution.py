@@ -15,15 +15,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.seed import seed_demo
 from resolvers.context import RequestContext
-from schema import CatalogSchema, build_schema, compat, execution
+from schema import CatalogSchema, build_schema, execution
 
 
 def reference_schema() -> CatalogSchema:
     """The same schema with Strawberry's own execution context class: graphql-core runs all."""
     schema = build_schema()
-    default = compat.default_execution_context()
-    assert default is not None
-    schema.execution_context_class = default
+    schema.execution_context_class = schema.default_execution_context_class
     return schema
 
 
