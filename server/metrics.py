@@ -19,6 +19,11 @@ values as its log line (`observe_request`). What is counted:
   refusals (UNAUTHENTICATED, FORBIDDEN, METHOD_NOT_ALLOWED, BAD_REQUEST, ...).
 - `catalog_db_pool_in_use` and `catalog_db_pool_waiting`: connections checked out of the
   pool, and callers waiting for one (or for a new connection to open).
+- `catalog_executor_lean_total` and `catalog_executor_fallbacks_total{reason}`: query
+  operations the lean executor ran, and those it left to graphql-core, by reason
+  (schema.execution counts them; they are read after each request and at each scrape).
+- `catalog_optimisation_disabled{name}`: 1 for each optimisation schema.compat turned off
+  because a library internal it relies on has moved.
 
 With several worker processes (`catalog serve --workers N`), prometheus_client's
 multiprocess mode keeps each process's values in files under PROMETHEUS_MULTIPROC_DIR (the
@@ -40,6 +45,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from schema import compat, execution
 from server.auth import Tokens
 
 OPERATION_NAMES = 100  # distinct operation names kept as labels, per process
@@ -104,6 +110,45 @@ class Metrics:
             registry=r,
         )
 
+        self.lean = Counter(
+            "catalog_executor_lean",
+            "Query operations the lean executor ran.",
+            registry=r,
+        )
+        self.fallbacks = Counter(
+            "catalog_executor_fallbacks",
+            "Query operations left to graphql-core's executor, by reason.",
+            ["reason"],
+            registry=r,
+        )
+        self.disabled = Gauge(
+            "catalog_optimisation_disabled",
+            "1 for an optimisation turned off because a library internal it needs moved.",
+            ["name"],
+            multiprocess_mode="max",
+            registry=r,
+        )
+        # What schema.execution had counted when this object last looked (counts before
+        # it was made belong to no request of its own).
+        self._lean_seen = execution.lean_runs()
+        self._fallbacks_seen = execution.fallbacks()
+
+    def observe_executor(self) -> None:
+        """Bring the executor's counters and the disabled optimisations up to date."""
+        lean = execution.lean_runs()
+        if lean > self._lean_seen:
+            self.lean.inc(lean - self._lean_seen)
+            self._lean_seen = lean
+        fallbacks = execution.fallbacks()
+        if fallbacks != self._fallbacks_seen:
+            for reason, count in fallbacks.items():
+                seen = self._fallbacks_seen.get(reason, 0)
+                if count > seen:
+                    self.fallbacks.labels(reason).inc(count - seen)
+            self._fallbacks_seen = fallbacks
+        for name in compat.disabled_optimisations():
+            self.disabled.labels(name).set(1)
+
     def observe_request(
         self,
         *,
@@ -126,6 +171,7 @@ class Metrics:
             self.timeouts.inc()
         for code in refusals:
             self.refusals.labels(code).inc()
+        self.observe_executor()
 
     def _operation_label(self, name: object) -> str:
         if name is None or name == "":
@@ -166,6 +212,7 @@ class Metrics:
     def exposition(self, accept: str) -> tuple[bytes, str]:
         """The metrics and their content type, in the format the scraper accepts (Prometheus'
         text format, or OpenMetrics when asked): this process's, or all workers' summed."""
+        self.observe_executor()
         encode, content_type = choose_encoder(accept)
         if not self._multiprocess_dir:
             return encode(self.registry), content_type

@@ -7,15 +7,18 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import graphql
+import httpx
 import pytest
 from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 from hypothesis_graphql import queries
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bench.workloads import W1, W2, W3, W4, W5
 from db.seed import seed_demo
 from resolvers.context import RequestContext
 from schema import CatalogSchema, build_schema, execution
+from tests.api.conftest import gql, gql_data
 
 
 def reference_schema() -> CatalogSchema:
@@ -156,3 +159,28 @@ async def test_plain_queries_take_the_lean_path(
     assert result.data
     assert execution.fallbacks() == fallbacks
     assert execution.lean_runs() == lean + 1
+
+
+async def test_benchmark_workloads_take_the_lean_path(
+    client: httpx.AsyncClient, seeded: None
+) -> None:
+    """W1, W2, W3 and W5 (queries) run on the lean path, W4 (a mutation) on graphql-core's
+    serial path; none falls back. An upgrade that turns the lean path off fails here."""
+    mine = await gql_data(client, '{ product(id: "UHJvZHVjdDox") { tags { nodes { id } } } }')
+    own = [tag["id"] for tag in mine["product"]["tags"]["nodes"]]
+    every = await gql_data(client, "{ tags(first: 100) { nodes { id } } }")
+    others = [tag["id"] for tag in every["tags"]["nodes"] if tag["id"] not in own]
+    variables: dict[str, dict[str, Any] | None] = {
+        "W1": None,
+        "W2": None,
+        "W3": {"id": gid("Product", 1)},
+        "W4": {"product": gid("Product", 1), "tags": others[:3]},
+        "W5": {"tags": own[:2]},
+    }
+    queries = {"W1": W1, "W2": W2, "W3": W3, "W4": W4, "W5": W5}
+    for name, query in queries.items():
+        fallbacks, lean = execution.fallbacks(), execution.lean_runs()
+        body = await gql(client, query, variables[name])
+        assert "errors" not in body, (name, body)
+        assert execution.fallbacks() == fallbacks, name
+        assert execution.lean_runs() == lean + (name != "W4"), name
