@@ -144,7 +144,9 @@ class BreadthFirst:
                 )
                 entry = [None, out, key, path, typename, anchor, info, awaits]
                 try:
-                    entry[0] = resolve(source, info, **arguments)
+                    entry[0] = (
+                        resolve(source, info, **arguments) if arguments else resolve(source, info)
+                    )
                 except Exception as error:
                     self._fail(error, field, entry, field_def.type)
                 entries.append(entry)
@@ -197,37 +199,39 @@ class BreadthFirst:
         them join `frontier`, the next level."""
         non_null = isinstance(return_type, GraphQLNonNull)
         inner = return_type.of_type if isinstance(return_type, GraphQLNonNull) else return_type
+        # Leaves are completed in this one pass; lists and objects below.
+        coerce = (
+            inner.coerce_output_value
+            if isinstance(inner, GraphQLScalarType | GraphQLEnumType)
+            else None
+        )
         present: list[Entry] = []
         for entry in entries:
             value = entry[0]
-            if value is _FAILED:
-                continue
-            if isinstance(value, Exception):
-                self._fail(value, field, entry, return_type)
-            elif value is None or value is Undefined:
-                if non_null:
+            if value is None or value is _FAILED or value is Undefined:
+                if non_null and value is not _FAILED:
                     message = f"Cannot return null for non-nullable field {field.label}."
                     self._fail(TypeError(message), field, entry, return_type)
-            else:
+            elif isinstance(value, Exception):
+                self._fail(value, field, entry, return_type)
+            elif coerce is None:
                 present.append(entry)
-        if not present:
-            return
-        if isinstance(inner, GraphQLScalarType | GraphQLEnumType):
-            coerce = inner.coerce_output_value
-            for entry in present:
+            else:
                 try:
-                    coerced = coerce(entry[0])
+                    coerced = coerce(value)
                     if coerced is Undefined or coerced is None:
                         raise TypeError(
                             f"Expected `{inspect(inner)}.coerce_output_value("
-                            f"{inspect(entry[0])})` to return non-nullable value, returned:"
+                            f"{inspect(value)})` to return non-nullable value, returned:"
                             f" {inspect(coerced)}"
                         )
                 except Exception as error:
                     self._fail(error, field, entry, return_type)
                     continue
                 entry[1][entry[2]] = coerced
-        elif isinstance(inner, GraphQLList):
+        if not present:
+            return
+        if isinstance(inner, GraphQLList):
             await self._complete_lists(inner, return_type, field, present, frontier)
         else:
             await self._complete_objects(inner, return_type, field, present, frontier)
