@@ -38,13 +38,12 @@ from graphql import (
     GraphQLOutputType,
     GraphQLScalarType,
     TypeNameMetaFieldDef,
-    located_error,
 )
 from graphql.execution import ExecutionResult, Executor
 from graphql.execution.values import get_argument_values
 from graphql.pyutils import Path, Undefined, inspect, is_iterable
 
-from schema.field_errors import depth_first_position, null_out, runtime_type
+from schema.field_errors import RaisedErrors, runtime_type
 from schema.shapes import OperationShape
 
 _FAILED = object()  # a position whose error is recorded; its slot stays None
@@ -79,8 +78,7 @@ class BreadthFirst:
         manager = executor.middleware_manager
         self.middleware = manager if manager is not None and manager.middlewares else None
         self.is_awaitable = executor.is_awaitable
-        # error, the position it nulls, awaits on the way to it
-        self.raised: list[tuple[GraphQLError, Path | None, int]] = []
+        self.errors = RaisedErrors()
 
     async def run(self) -> ExecutionResult:
         root_type = self.executor.schema.query_type
@@ -98,10 +96,8 @@ class BreadthFirst:
             for fields in resolved:
                 for field, return_type, entries in fields:
                     await self._complete(return_type, field, entries, frontier)
-        self._collect_errors(data)
-        result = self.executor.build_response(
-            null_out(data, [anchor for _e, anchor, _a in self.raised])
-        )
+        self.errors.hand_to(self.executor.collected_errors, data)
+        result = self.executor.build_response(self.errors.null_out(data))
         assert isinstance(result, ExecutionResult)
         return result
 
@@ -319,20 +315,5 @@ class BreadthFirst:
     def _fail(
         self, raw: Exception, field: _Field, entry: Entry, position_type: GraphQLOutputType
     ) -> None:
-        """Record an error at the entry's position and null the nearest nullable position
-        at or above it, as graphql-core's `handle_field_error` does."""
-        path = Path(entry[3], entry[2], entry[4])
-        error = located_error(raw, field.nodes, path.as_list())
-        anchor = entry[5] if isinstance(position_type, GraphQLNonNull) else path
-        self.raised.append((error, anchor, entry[7]))
+        self.errors.add(raw, field.nodes, entry, position_type)
         entry[0] = _FAILED
-
-    def _collect_errors(self, data: dict[str, Any]) -> None:
-        """Hand the errors to the executor's collection in depth-first order, the order
-        graphql-core meets them: an error under a position an earlier error nulled is left
-        out, as graphql-core never gets to it (`CollectedErrors.add` decides that)."""
-        collected = self.executor.collected_errors
-        for error, anchor, _awaits in sorted(
-            self.raised, key=lambda raised: (raised[2], depth_first_position(data, raised[0]))
-        ):
-            collected.add(error, anchor)

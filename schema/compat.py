@@ -63,6 +63,9 @@ def executor_base(default: Any) -> bool:
     if not (isinstance(default, type) and issubclass(default, Executor)):
         disable("lean_executor", f"Strawberry's execution context {default!r} is no Executor")
         return False
+    if "collected_errors" not in getattr(Executor, "__annotations__", {}):
+        disable("lean_executor", "graphql-core's Executor no longer collects collected_errors")
+        return False
     for name, parameters in EXECUTOR_METHODS.items():
         method = getattr(default, name, None)
         try:

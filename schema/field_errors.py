@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from graphql import FieldNode, GraphQLError, GraphQLObjectType, GraphQLSchema
+from graphql import (
+    FieldNode,
+    GraphQLError,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLSchema,
+    located_error,
+)
 from graphql.pyutils import Path, inspect
 
 
@@ -48,20 +55,48 @@ def runtime_type(
     return runtime
 
 
-def null_out(data: dict[str, Any], anchors: list[Path | None]) -> dict[str, Any] | None:
-    """Write null at every position an error nulled (None: the whole response)."""
-    for anchor in anchors:
-        if anchor is None:
-            return None
-        keys = anchor.as_list()
-        node: Any = data
-        for key in keys[:-1]:
-            node = node[key]
-            if node is None:
-                break
-        else:
-            node[keys[-1]] = None
-    return data
+class RaisedErrors:
+    """The errors of one lean run, with the positions they null."""
+
+    def __init__(self) -> None:
+        # error, the position it nulls (None: the whole response), awaits on the way to it
+        self.raised: list[tuple[GraphQLError, Path | None, int]] = []
+
+    def add(
+        self, raw: Exception, nodes: list[FieldNode], entry: list[Any], position_type: Any
+    ) -> None:
+        """Record an error at an entry's position (schema.breadth_first's Entry) that nulls
+        the nearest nullable position at or above it, as graphql-core's
+        `handle_field_error` does."""
+        path = Path(entry[3], entry[2], entry[4])
+        error = located_error(raw, nodes, path.as_list())
+        anchor = entry[5] if isinstance(position_type, GraphQLNonNull) else path
+        self.raised.append((error, anchor, entry[7]))
+
+    def hand_to(self, collected: Any, data: dict[str, Any]) -> None:
+        """Hand the errors to the executor's collection in the order graphql-core meets
+        them (what needs no awaiting first, then depth-first): an error under a position an
+        earlier error nulled is left out, as graphql-core never gets to it (`collected` is the
+        executor's `collected_errors`, whose `add` decides that)."""
+        for error, anchor, _awaits in sorted(
+            self.raised, key=lambda raised: (raised[2], depth_first_position(data, raised[0]))
+        ):
+            collected.add(error, anchor)
+
+    def null_out(self, data: dict[str, Any]) -> dict[str, Any] | None:
+        """Write null at every position an error nulled (None: the whole response)."""
+        for _error, anchor, _awaits in self.raised:
+            if anchor is None:
+                return None
+            keys = anchor.as_list()
+            node: Any = data
+            for key in keys[:-1]:
+                node = node[key]
+                if node is None:
+                    break
+            else:
+                node[keys[-1]] = None
+        return data
 
 
 def depth_first_position(data: dict[str, Any], error: GraphQLError) -> list[int]:
