@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +17,20 @@ log = logging.getLogger("catalog.db")
 
 SQLITE_BUSY_TIMEOUT_MS = 5_000
 WRITE_OPTION = "catalog_write"
+
+
+_READS = "catalog_reads"  # the isolation level reads run at: see create_engine
+
+# Behind PgBouncer in transaction mode (CATALOG_DB_PGBOUNCER), as SQLAlchemy's asyncpg
+# documentation prescribes: no statement cache in asyncpg nor in SQLAlchemy, and unique
+# names for the statements asyncpg still prepares, so that two clients never collide on
+# one server connection. No startup parameters: PgBouncer refuses those it does not know
+# (the timeouts are set on the database role instead, see docs/deployment.md).
+PGBOUNCER_CONNECT_ARGS: dict[str, Any] = {
+    "statement_cache_size": 0,
+    "prepared_statement_cache_size": 0,
+    "prepared_statement_name_func": lambda: f"__catalog_{uuid.uuid4().hex}__",
+}
 
 
 def is_sqlite(url: str) -> bool:
@@ -50,6 +65,7 @@ def create_engine(
     pool_size: int = 20,
     statement_timeout_ms: int | None = None,
     lock_timeout_ms: int | None = None,
+    pgbouncer: bool = False,
     echo: bool = False,
 ) -> AsyncEngine:
     """An async engine for SQLite (aiosqlite) or PostgreSQL (asyncpg).
@@ -69,13 +85,18 @@ def create_engine(
     # Reads run without a transaction: at READ COMMITTED one gives a request nothing (each
     # statement sees its own snapshot either way) and costs a BEGIN and a ROLLBACK round
     # trip. Writes ask for a READ COMMITTED transaction (see
-    # db.connections.write_transaction).
+    # db.connections.write_transaction). Behind PgBouncer reads run in a transaction too
+    # (rolled back when the request ends): outside one, PgBouncer may send a statement's
+    # prepare and its execution to two different server connections.
     server_settings: dict[str, str] = {}
     if statement_timeout_ms:
         server_settings["statement_timeout"] = str(statement_timeout_ms)
     if lock_timeout_ms:
         server_settings["lock_timeout"] = str(lock_timeout_ms)
     connect_args: dict[str, Any] = {"server_settings": server_settings} if server_settings else {}
+    reads = "AUTOCOMMIT"
+    if pgbouncer:
+        connect_args, reads = PGBOUNCER_CONNECT_ARGS, "READ COMMITTED"
     engine = _create_async_engine(
         url,
         echo=echo,
@@ -84,7 +105,8 @@ def create_engine(
         pool_pre_ping=False,
         pool_recycle=1800,
         connect_args=connect_args,
-        isolation_level="AUTOCOMMIT",
+        isolation_level=reads,
+        execution_options={_READS: reads},
     )
     event.listen(engine.sync_engine, "checkin", _discard_if_in_transaction)
     return engine
@@ -137,4 +159,4 @@ def read_options(engine: AsyncEngine) -> dict[str, Any]:
     """The options write_options changed, back as the engine reads."""
     if engine.dialect.name == "sqlite":
         return {WRITE_OPTION: False}
-    return {WRITE_OPTION: False, "isolation_level": "AUTOCOMMIT"}
+    return {WRITE_OPTION: False, "isolation_level": engine.get_execution_options()[_READS]}

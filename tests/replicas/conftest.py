@@ -119,7 +119,7 @@ def pg_replicated() -> Iterator[Replicated]:
 def pg_bouncer(pg_replicated: Replicated) -> Iterator[PgBouncer]:
     """PgBouncer in transaction mode in front of the primary, for the session."""
     try:
-        bouncer = PgBouncer.start(pg_replicated.primary)
+        bouncer = PgBouncer.start(pg_replicated.primary, pool_size=4)
     except RuntimeError as error:
         _unavailable(error)
     try:
