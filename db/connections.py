@@ -11,6 +11,7 @@ request reads after it sees what it wrote.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -21,7 +22,9 @@ from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from db import data_version
+from db.dialects import is_unavailable
 from db.engine import WRITE_OPTION, read_options, write_options
+from db.replicas import ReplicaSet, committed_position
 
 log = logging.getLogger("catalog.db")
 
@@ -39,11 +42,20 @@ class RequestConnection(AsyncConnection):
     transaction that lost its connection fails as a whole.
     """
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, replicas: ReplicaSet | None = None) -> None:
         super().__init__(engine)
         self._turn = asyncio.Lock()
         self._holder: asyncio.Task[Any] | None = None
         self._closed = False
+        self._replicas = replicas
+        self._served = False  # a statement succeeded on this node: no falling back now
+        # The position of the request's last commit, when there are replicas to wait for
+        # it (db.replicas: the consistency token); None otherwise.
+        self.committed_at: int | None = None
+
+    @property
+    def issues_tokens(self) -> bool:
+        return self._replicas is not None and bool(self._replicas.replicas)
 
     async def __aenter__(self) -> RequestConnection:
         return self  # checked out at the first statement, not here
@@ -82,8 +94,49 @@ class RequestConnection(AsyncConnection):
         self, statement: Any, parameters: Any = None, *, execution_options: Any = None
     ) -> CursorResult[Any]:
         async with self._in_turn():
+            if not self._served and self._on_replica():
+                return await self._first_on_replica(statement, parameters, execution_options)
             await self._ready()
             return await super().execute(statement, parameters, execution_options=execution_options)
+
+    def _on_replica(self) -> bool:
+        return self._replicas is not None and self.engine is not self._replicas.primary
+
+    async def _first_on_replica(
+        self, statement: Any, parameters: Any, execution_options: Any
+    ) -> CursorResult[Any]:
+        """The request's first statement on a replica; on the primary if the replica fails.
+
+        No request fails because a replica is down: one that cannot be reached, or whose
+        pooled connection died, is marked unreachable (no reads until the monitor reaches
+        it again) and the request reads from the primary instead, from its first statement
+        on, so all its reads come from one node.
+        """
+        assert self._replicas is not None
+        try:
+            await self._ready()
+            result = await super().execute(
+                statement, parameters, execution_options=execution_options
+            )
+        except Exception as error:
+            if not is_unavailable(error):
+                raise
+            self._replicas.unreachable(self.engine)
+            await self._move_to(self._replicas.primary)
+            await self._ready()
+            result = await super().execute(
+                statement, parameters, execution_options=execution_options
+            )
+        self._served = True
+        return result
+
+    async def _move_to(self, engine: AsyncEngine) -> None:
+        """Leave the current node (its connection is dead: closing it just discards it)."""
+        if self.sync_connection is not None:
+            with contextlib.suppress(Exception):
+                await super().close()
+        self.sync_connection = None
+        self.engine, self.sync_engine = engine, engine.sync_engine
 
     async def commit(self) -> None:
         async with self._in_turn():
@@ -118,17 +171,18 @@ class RequestConnection(AsyncConnection):
 
 
 def open_request(
-    engine: AsyncEngine, *, writes: bool, min_position: object | None = None
+    databases: AsyncEngine | ReplicaSet, *, writes: bool, min_position: int | None = None
 ) -> RequestConnection:
     """The database handle of one request; close it when the request ends.
 
-    `writes` says whether the operation may write (a mutation); `min_position` is the
-    least position of the data the client must see (a consistency token), or None. Both
-    decide which database serves the reads once there is more than one; with a single
-    database they change nothing.
+    With read replicas (a ReplicaSet), `writes` (the operation may write: a mutation) and
+    `min_position` (the least position the client must see: its consistency token) decide
+    which node serves the reads (db.replicas); a single engine serves everything.
     """
-    del writes, min_position  # one database: the primary serves everything
-    return RequestConnection(engine)
+    if isinstance(databases, AsyncEngine):
+        return RequestConnection(databases)
+    engine = databases.for_reads(writes=writes, position=min_position)
+    return RequestConnection(engine, databases)
 
 
 @asynccontextmanager
@@ -171,6 +225,9 @@ async def write_transaction(
         # RequestConnection; a live one goes back to reading as before.
         if not connection.closed and not connection.invalidated:
             await connection.execution_options(**read_options(connection.engine))
+    if not dry_run and isinstance(connection, RequestConnection) and connection.issues_tokens:
+        # After the commit: every node that has replayed this far sees the write.
+        connection.committed_at = await committed_position(connection)
 
 
 async def _roll_back_or_discard(connection: AsyncConnection) -> None:

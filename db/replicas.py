@@ -7,9 +7,11 @@ The rules this module owns:
 - A replica is healthy when its last probe reached it and its replay lag is within the
   bound (`max_lag_ms`). The monitor probes every node every `interval_s`: the primary's
   `pg_current_wal_lsn()` and each replica's `pg_last_wal_replay_lsn()`. Lag is measured in
-  time, not bytes: a replica is as far behind as the oldest primary position it has not
-  replayed is old (the monitor keeps when it first saw each position), so an idle primary
-  never makes a caught-up replica look late.
+  time, not bytes, and from above: a replica that has replayed a position the primary was
+  last seen at t ago is at most t stale (so an idle primary never makes a caught-up replica
+  look late, and a replica is never thought fresher than it is; the error is at most one
+  probe interval). A replica behind every position the monitor knows, as at start-up, is
+  not used until a probe shows how far behind it is.
 - Read-your-writes: a client that sends the position a mutation committed at (its
   consistency token, `position_token`) is served only by a replica whose replay position,
   as last measured, is at least that; else by the primary. Replay only moves forward, so
@@ -81,23 +83,29 @@ class Replica:
 
 @dataclass
 class _History:
-    """When the primary was first seen at each of its recent positions (oldest first)."""
+    """The primary's recent positions, each with when it was first and last seen there."""
 
     keep_s: float
-    seen: deque[tuple[float, int]] = field(default_factory=deque)
+    seen: deque[list[float]] = field(default_factory=deque)  # [position, first, last]
 
     def saw(self, now: float, position: int) -> None:
-        if not self.seen or position > self.seen[-1][1]:
-            self.seen.append((now, position))
-        while len(self.seen) > 1 and now - self.seen[1][0] > self.keep_s:
+        if self.seen and self.seen[-1][0] == position:
+            self.seen[-1][2] = now
+        elif not self.seen or position > self.seen[-1][0]:
+            self.seen.append([position, now, now])
+        while len(self.seen) > 1 and now - self.seen[0][2] > self.keep_s:
             self.seen.popleft()
 
-    def lag_ms(self, now: float, replayed: int) -> float:
-        """How long the oldest position the replica has not replayed has existed."""
-        for seen_at, position in self.seen:
-            if position > replayed:
-                return (now - seen_at) * 1000
-        return 0.0
+    def lag_ms(self, now: float, replayed: int) -> float | None:
+        """How stale a replica that replayed up to `replayed` may be, at most: since the
+        last time the primary was seen at a position it has replayed. None when unknown
+        (it is behind every position kept), which counts as too far behind."""
+        if not self.seen:
+            return None
+        if replayed >= self.seen[-1][0]:
+            return 0.0
+        caught_up = [last for position, _first, last in self.seen if position <= replayed]
+        return (now - caught_up[-1]) * 1000 if caught_up else None
 
 
 class ReplicaSet:
@@ -163,7 +171,9 @@ class ReplicaSet:
         else:
             replica.reachable, replica.replayed = True, measured
             replica.lag_ms = self._history.lag_ms(now, measured)
-        replica.healthy = replica.reachable and (replica.lag_ms or 0.0) <= self.max_lag_ms
+        replica.healthy = (
+            replica.reachable and replica.lag_ms is not None and replica.lag_ms <= self.max_lag_ms
+        )
         if replica.healthy != was:
             fields = {"replica": replica.name, "lag_ms": replica.lag_ms}
             if replica.healthy:

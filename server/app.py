@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
@@ -16,6 +18,7 @@ from starlette.routing import Route
 
 from db.engine import create_engine, timeouts_within
 from db.migrate import current_revision, head_revision
+from db.replicas import replica_set
 from db.statements import instrument
 from schema import build_schema
 from server import playground
@@ -26,18 +29,28 @@ from server.metrics import Metrics, metrics_endpoint
 from server.persisted import open_documents
 from server.settings import Settings
 from server.tracing import Tracing
-from server.view import CatalogView
+from server.view import CONSISTENCY_HEADER, CatalogView
 
 
 def create_app(settings: Settings) -> Starlette:
     timeouts = timeouts_within(settings.request_timeout_ms)
-    engine = create_engine(
-        settings.database_url,
-        pool_size=settings.db_pool_size,
-        statement_timeout_ms=timeouts.statement_ms,
-        lock_timeout_ms=timeouts.lock_ms,
+
+    def connect(url: str) -> AsyncEngine:
+        engine = create_engine(
+            url,
+            pool_size=settings.db_pool_size,
+            statement_timeout_ms=timeouts.statement_ms,
+            lock_timeout_ms=timeouts.lock_ms,
+            pgbouncer=settings.db_pgbouncer,
+        )
+        instrument(engine)
+        return engine
+
+    engine = connect(settings.database_url)
+    # Queries read from the replicas when there are some (docs/deployment.md).
+    replicas = replica_set(
+        engine, settings.read_database_urls, connect, max_lag_ms=settings.replica_max_lag_ms
     )
-    instrument(engine)
     tracing = Tracing(settings.otel_endpoint, engine) if settings.otel_endpoint else None
     schema = build_schema(
         settings.limits(),
@@ -49,7 +62,7 @@ def create_app(settings: Settings) -> Starlette:
     metrics = Metrics(settings.metrics_multiprocess_dir)
     metrics.watch_pool(engine)
     documents = open_documents(settings.trusted_documents, settings.response_cache, store)
-    view = CatalogView(schema, engine, settings, documents, store, metrics)
+    view = CatalogView(schema, replicas, settings, documents, store, metrics)
 
     async def healthz(_request: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"})
@@ -83,11 +96,18 @@ def create_app(settings: Settings) -> Starlette:
                 },
                 status_code=503,
             )
-        return JSONResponse({"status": "ok", "revision": revision, "cache": cache})
+        ready: dict[str, Any] = {"status": "ok", "revision": revision, "cache": cache}
+        if replicas.replicas:  # serving reads or not, they never make the server unready
+            ready["replicas"] = [
+                {"name": r.name, "healthy": r.healthy, "lagMs": r.lag_ms} for r in replicas.replicas
+            ]
+        return JSONResponse(ready)
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        replicas.start()  # measures the replicas' lag in the background, when there are some
         yield
+        await replicas.stop()
         if store is not None:
             await store.close()
         await documents.close()
@@ -107,7 +127,7 @@ def create_app(settings: Settings) -> Starlette:
                 allow_origins=list(settings.cors_origins),
                 allow_methods=["GET", "POST"],
                 allow_headers=list(settings.cors_allow_headers),
-                expose_headers=["x-request-id"],
+                expose_headers=["x-request-id", CONSISTENCY_HEADER.lower()],
                 max_age=600,
             )
         )
@@ -128,4 +148,5 @@ def create_app(settings: Settings) -> Starlette:
         exception_handlers={HTTPException: http_error},
     )
     app.state.engine = engine  # for the lifespan and for tests that run without one
+    app.state.replicas = replicas
     return app

@@ -187,6 +187,7 @@ class Settings:
         "baggage",
         "apollographql-client-name",
         "apollographql-client-version",
+        "catalog-consistency-token",
     )
     introspection: bool = True
     graphiql: bool = True

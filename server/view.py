@@ -32,6 +32,7 @@ from strawberry.types.graphql import OperationType
 from db import data_version
 from db.connections import RequestConnection, open_request
 from db.dialects import is_timeout, is_transient, is_unavailable
+from db.replicas import BadPosition, ReplicaSet, parse_position, position_token
 from db.statements import record_statements
 from resolvers.context import RequestContext
 from schema.plans import Plan, Plans
@@ -48,6 +49,8 @@ from server.settings import Settings
 log = logging.getLogger("catalog.request")
 
 _STATE = "catalog"
+# A mutation's consistency token goes out in this header; a client sends it back in it.
+CONSISTENCY_HEADER = "Catalog-Consistency-Token"
 
 # Codes that say "not now": the request may well succeed when retried a little later. A
 # response carrying one is HTTP 503 with Retry-After (its body still holds any data).
@@ -96,14 +99,14 @@ class CatalogView(GraphQL[RequestContext, None]):
     def __init__(
         self,
         schema: Any,
-        engine: AsyncEngine,
+        databases: AsyncEngine | ReplicaSet,
         settings: Settings,
         documents: Documents,
         store: ResponseStore | None = None,
         metrics: Metrics | None = None,
     ) -> None:
         super().__init__(schema, graphql_ide="graphiql" if settings.graphiql else None)
-        self._engine = engine
+        self._databases = databases
         self._documents = documents
         self._store = store
         self._metrics = metrics
@@ -173,7 +176,7 @@ class CatalogView(GraphQL[RequestContext, None]):
             expanded = await expand_documents(self._documents, payload)
             if expanded is not payload:
                 scope, body = with_payload(scope, expanded)
-            async with self._open_database(expanded, state) as db:
+            async with self._open_database(expanded, state, Request(scope)) as db:
                 state.db = db
                 scope.setdefault("state", {})[_STATE] = state
                 request = Request(scope, replay(body))
@@ -182,6 +185,8 @@ class CatalogView(GraphQL[RequestContext, None]):
                     response = await self.run(request)
                 else:
                     response = await self._run_cached(request, query, db, state)
+                if db.committed_at is not None:
+                    response.headers[CONSISTENCY_HEADER] = position_token(db.committed_at)
                 return _as_negotiated(response, state)
         except DocumentRefused as refused:
             state.outcome = f"refused:{refused.code}"
@@ -215,8 +220,11 @@ class CatalogView(GraphQL[RequestContext, None]):
             state.outcome = _OUTCOMES[code]
             return error_response(503, code, message, media_type=state.media_type)
 
-    def _open_database(self, payload: Any, state: RequestState) -> RequestConnection:
-        """The request's database handle: whether it may write decides where reads go."""
+    def _open_database(
+        self, payload: Any, state: RequestState, request: Request
+    ) -> RequestConnection:
+        """The request's database handle: whether it may write, and the client's consistency
+        token, decide which database node serves its reads (db.replicas)."""
         operations = payload if isinstance(payload, list) else [payload]
         plans = (
             self._plan(state, operation.get("query"), operation.get("operationName"))
@@ -224,7 +232,7 @@ class CatalogView(GraphQL[RequestContext, None]):
             if isinstance(operation, dict)
         )
         writes = any(plan is not None and plan.operation_type == "mutation" for plan in plans)
-        return open_request(self._engine, writes=writes, min_position=None)
+        return open_request(self._databases, writes=writes, min_position=_position(request))
 
     def _media_type(self, request: Request) -> str:
         """The response's media type (server.media); 406 when the client accepts none of
@@ -417,6 +425,9 @@ class CatalogView(GraphQL[RequestContext, None]):
                 state.outcome = "errors"
         if result.extensions:
             response["extensions"] = result.extensions
+        if state.db is not None and state.db.committed_at is not None:
+            token = {"token": position_token(state.db.committed_at)}
+            response["extensions"] = {**(response.get("extensions") or {}), "consistency": token}
         return response
 
     def _public_error(self, error: GraphQLError, state: RequestState) -> dict[str, Any]:
@@ -490,6 +501,23 @@ _OFFERED = frozenset({OperationType.QUERY, OperationType.MUTATION})
 def _check_operation_name(operation: dict[str, Any]) -> None:
     if not isinstance(operation.get("operationName"), str | None):
         raise HTTPException(400, "The `operationName` must be a string or null")
+
+
+def _position(request: Request) -> int | None:
+    """The client's consistency token (a mutation's, sent back), as a position; refused
+    with 400 when it is not one this server issues."""
+    token = request.headers.get(CONSISTENCY_HEADER)
+    if token is None:
+        return None
+    try:
+        return parse_position(token)
+    except BadPosition:
+        raise Refusal(
+            400,
+            "BAD_REQUEST",
+            f"The {CONSISTENCY_HEADER} header is not a consistency token; send back the "
+            "token of a mutation's response as it came",
+        ) from None
 
 
 def _database_failure(error: BaseException) -> tuple[str | None, str]:

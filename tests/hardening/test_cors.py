@@ -22,6 +22,7 @@ FRONTEND_HEADERS = (
     "baggage",
     "apollographql-client-name",
     "apollographql-client-version",
+    "catalog-consistency-token",  # read your writes behind replicas (docs/deployment.md)
 )
 
 
@@ -94,3 +95,14 @@ async def test_browser_code_may_read_the_request_id(make_client: MakeClient) -> 
     exposed = response.headers["access-control-expose-headers"].lower().split(", ")
     assert "x-request-id" in exposed
     assert response.headers["x-request-id"]
+
+
+async def test_browser_code_may_read_a_consistency_token(make_client: MakeClient) -> None:
+    client = make_client(cors_origins=(SHOP,))
+
+    response = await client.post(
+        "/graphql", json={"query": COUNT}, headers={**WRITE, "Origin": SHOP}
+    )
+
+    exposed = response.headers["access-control-expose-headers"].lower().split(", ")
+    assert "catalog-consistency-token" in exposed
