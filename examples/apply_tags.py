@@ -34,6 +34,8 @@ from typing import Any
 
 TAG_SEPARATOR = ";"
 MAX_BATCH = 1000  # the server's limit of items per applyTags request
+# A write's consistency token (docs/deployment.md), sent back so later reads include it.
+CONSISTENCY_HEADER = "Catalog-Consistency-Token"
 MAX_TAGS = 100  # the server's limit of tags per item
 PRIORITY = re.compile(r"^(?P<name>.*?)\s*:\s*(?P<priority>[+-]?\d+)$")
 INT32 = range(-(2**31), 2**31)
@@ -93,7 +95,12 @@ class Summary:
 
 
 class Client:
-    """Posts GraphQL operations with an ordinary HTTP request."""
+    """Posts GraphQL operations with an ordinary HTTP request.
+
+    A server with read replicas answers each write with a consistency token; the client
+    sends the latest one back with every later request, so that what it reads after a
+    write includes that write, whichever database node the server reads from.
+    """
 
     def __init__(self, url: str, token: str | None, timeout: float = 60.0) -> None:
         self.url = url
@@ -109,6 +116,9 @@ class Client:
         try:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:
                 result = json.load(response)
+                consistency = response.headers.get(CONSISTENCY_HEADER)
+                if consistency:
+                    self.headers[CONSISTENCY_HEADER] = consistency
         except urllib.error.HTTPError as error:
             raise ServerRefused(f"HTTP {error.code}: {_error_message(error)}") from error
         except (urllib.error.URLError, TimeoutError, ConnectionError) as error:

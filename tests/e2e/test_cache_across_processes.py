@@ -4,6 +4,7 @@ one, the other's very next read is fresh."""
 from __future__ import annotations
 
 import base64
+import hashlib
 import os
 from typing import Any
 
@@ -58,3 +59,28 @@ def test_a_write_through_one_process_is_seen_by_the_next_read_of_another(
     assert fresh.headers["x-cache"] == "miss"
     assert tag_names(fresh) == ["New", "Sale"]
     assert tag_names(ask(one, QUERY, id=PRODUCT)) == ["New", "Sale"]
+
+
+def test_two_processes_on_one_redis_share_answers_and_persisted_queries(
+    start_server: StartServer, database_url: str
+) -> None:
+    store = os.environ.get("CATALOG_TEST_REDIS_URL", "")
+    if not store:
+        if os.environ.get("CATALOG_TEST_REQUIRE_POSTGRES") == "1":
+            pytest.fail("CI must run the Redis cache tests: set CATALOG_TEST_REDIS_URL")
+        pytest.skip("CATALOG_TEST_REDIS_URL is not set")
+    env = {"CATALOG_WRITE_TOKENS": TOKEN, "CATALOG_RESPONSE_CACHE": store}
+    one = start_server(database_url, **env)
+    two = start_server(database_url, **env)
+    ask(one, CREATE)
+    query = "{ products(first: 7) { nodes { name } } }"
+    digest = hashlib.sha256(query.encode()).hexdigest()
+    persisted = {"persistedQuery": {"version": 1, "sha256Hash": digest}}
+
+    registered = httpx.post(one.graphql, json={"query": query, "extensions": persisted})
+    by_hash = httpx.post(two.graphql, json={"extensions": persisted})
+
+    assert registered.headers["x-cache"] == "miss"
+    assert by_hash.status_code == 200, by_hash.text
+    assert by_hash.json() == registered.json()
+    assert by_hash.headers["x-cache"] == "hit"  # answered from what the other process filed
