@@ -183,7 +183,7 @@ async def _seed(settings: Settings, *, only_if_empty: bool) -> int:
     from db.engine import create_engine
     from db.seed import is_empty, seed_demo
 
-    engine = create_engine(settings.database_url)
+    engine = create_engine(settings.database_url, pgbouncer=settings.db_pgbouncer)
     try:
         async with engine.connect() as connection:
             if only_if_empty and not await is_empty(connection):
