@@ -6,6 +6,11 @@ answered from the cache, or refused, never touches the pool. Reads run on the co
 as they come, outside any transaction on PostgreSQL (each statement sees the latest
 commit); a write runs inside `write_transaction` on the same connection, so whatever the
 request reads after it sees what it wrote.
+
+With read replicas (db.replicas) the handle of a query opens on a replica fit to serve it,
+and moves to the primary if that replica fails its first statement; a mutation's is on
+the primary, and after each commit it keeps the primary's WAL position for the response's
+consistency token.
 """
 
 from __future__ import annotations
@@ -226,8 +231,12 @@ async def write_transaction(
         if not connection.closed and not connection.invalidated:
             await connection.execution_options(**read_options(connection.engine))
     if not dry_run and isinstance(connection, RequestConnection) and connection.issues_tokens:
-        # After the commit: every node that has replayed this far sees the write.
-        connection.committed_at = await committed_position(connection)
+        # After the commit: every node that has replayed this far sees the write. The write
+        # stands whatever happens here: without a token the client may read it late.
+        try:
+            connection.committed_at = await committed_position(connection)
+        except Exception:
+            log.warning("no consistency token: reading the WAL position failed", exc_info=True)
 
 
 async def _roll_back_or_discard(connection: AsyncConnection) -> None:
