@@ -23,12 +23,15 @@ from db.statements import instrument
 from schema import build_schema
 from server import playground
 from server.auth import Tokens
+from server.body_limit import BodyLimit
+from server.budget import TimeBudget
 from server.cache import CacheHealth, namespace_for, open_store
 from server.errors import JsonErrors, http_error
 from server.metrics import Metrics, metrics_endpoint
 from server.persisted import open_documents
 from server.settings import Settings
 from server.tracing import Tracing
+from server.tracking import RequestTracking
 from server.view import CONSISTENCY_HEADER, CatalogView
 
 
@@ -62,7 +65,15 @@ def create_app(settings: Settings) -> Starlette:
     metrics = Metrics(settings.metrics_multiprocess_dir)
     metrics.watch_pool(engine)
     documents = open_documents(settings.trusted_documents, settings.response_cache, store)
-    view = CatalogView(schema, replicas, settings, documents, store, metrics)
+    view = CatalogView(schema, replicas, settings, documents, store)
+    # Outermost first: the id, log line and metrics see the timeout and the 413 too.
+    graphql = RequestTracking(
+        TimeBudget(
+            BodyLimit(view, settings.max_body_bytes),
+            settings.request_timeout_ms / 1000,
+        ),
+        metrics,
+    )
 
     async def healthz(_request: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"})
@@ -134,7 +145,7 @@ def create_app(settings: Settings) -> Starlette:
     app = Starlette(
         middleware=middleware,
         routes=[
-            Route("/graphql", view, methods=["GET", "POST"]),
+            Route("/graphql", graphql, methods=["GET", "POST"]),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
             Route(

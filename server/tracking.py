@@ -1,0 +1,122 @@
+"""Each /graphql request's id, its one structured log line and its metrics.
+
+The outermost of the endpoint's middlewares: it gives the request an id (the response's
+`x-request-id`), counts its SQL statements, and when the response starts writes the log
+line and observes the request's metrics, from the `RequestState` that the middlewares and
+the endpoint inside it fill in (the operation, its type, the outcome, refusals by code).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from db.statements import record_statements
+
+if TYPE_CHECKING:
+    from server.metrics import Metrics
+
+log = logging.getLogger("catalog.request")
+
+_STATE = "catalog"
+
+
+@dataclass
+class RequestState:
+    """What the log line and the metrics say of one request, filled in as it is answered."""
+
+    request_id: str = field(default_factory=lambda: uuid.uuid4().hex[:16])
+    operation: str | None = None
+    operation_type: str | None = None  # query or mutation, once known
+    outcome: str = "ok"
+    refusals: set[str] = field(default_factory=set)  # codes of refusals, for metrics
+
+    @staticmethod
+    def of(scope: Scope) -> RequestState:
+        """The request's state: the one RequestTracking made, or a new one without it."""
+        states = scope.setdefault("state", {})
+        state = states.get(_STATE)
+        if not isinstance(state, RequestState):
+            state = states[_STATE] = RequestState()
+        return state
+
+    def refused(self, code: str) -> None:
+        """The request (or one of its operations) was refused with this code."""
+        self.outcome = f"refused:{code}"
+        self.refusals.add(code)
+
+
+class RequestTracking:
+    """A request id, a statement count, one log line and the metrics of every request."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics | None = None) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        state = RequestState()
+        scope.setdefault("state", {})[_STATE] = state
+        started = time.perf_counter()
+        with record_statements() as statements:
+
+            async def send_tracked(message: Message) -> None:
+                if message["type"] == "http.response.start":
+                    headers = MutableHeaders(scope=message)
+                    headers["x-request-id"] = state.request_id
+                    # Written before the response leaves, so a client that reads the
+                    # metrics after its answer finds its request counted.
+                    self._finished(
+                        scope,
+                        state,
+                        message["status"],
+                        headers.get("x-cache"),
+                        started,
+                        statements.count,
+                    )
+                await send(message)
+
+            await self.app(scope, receive, send_tracked)
+
+    def _finished(
+        self,
+        scope: Scope,
+        state: RequestState,
+        status: int,
+        cache: str | None,
+        started: float,
+        statements: int,
+    ) -> None:
+        seconds = time.perf_counter() - started
+        log.info(
+            "request",
+            extra={
+                "fields": {
+                    "request_id": state.request_id,
+                    "method": scope.get("method"),
+                    "operation": state.operation,
+                    "status": status,
+                    "outcome": state.outcome,
+                    "duration_ms": round(seconds * 1000, 2),
+                    "statements": statements,
+                }
+            },
+        )
+        if self.metrics is not None:
+            self.metrics.observe_request(
+                operation=state.operation,
+                operation_type=state.operation_type,
+                outcome=state.outcome,
+                seconds=seconds,
+                statements=statements,
+                cache=cache,
+                refusals=state.refusals,
+            )
