@@ -14,6 +14,7 @@ import sys
 from contextlib import ExitStack
 from dataclasses import replace
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 
 from sqlalchemy import make_url
@@ -64,7 +65,7 @@ def _bench(
     print(f"bench: database {where}")
     data = dataset.prepare(url)
     if pair is not None:
-        pair.wait_for_replay()
+        pair.wait_for_replay(timeout=120.0)
     every = workloads.build(data)
     chosen = [every[name] for name in args.only if name in every]
     setups = [(n, runs.PRIMARY) for n in args.workers]
@@ -109,7 +110,7 @@ def _bench(
             timed,
             warmup,
             RESULTS,
-            pair.sample if pair is not None else None,
+            partial(replica.sample, pair) if pair is not None else None,
         )
         imported = None
         if "W6" in args.only:

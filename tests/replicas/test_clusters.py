@@ -6,7 +6,8 @@ from __future__ import annotations
 import asyncpg
 
 from tests.pgbouncer import PgBouncer
-from tests.replicas.conftest import DATABASE, Replicated
+from tests.replicas.conftest import DATABASE
+from tests.replication import Replicated
 
 
 def test_the_standby_replays_the_primarys_writes_and_pauses_when_asked(

@@ -18,7 +18,7 @@ from db.replicas import (
     position_token,
     replica_set,
 )
-from tests.replicas.conftest import Replicated
+from tests.replication import Replicated
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ from db.replicas import ReplicaSet, parse_position
 from server.app import create_app
 from server.settings import Settings
 from tests.hardening.api import WRITE, WRITE_TOKEN, post
-from tests.replicas.conftest import Replicated
+from tests.replication import Replicated
 
 TOKEN = "catalog-consistency-token"
 TAGS = "{ tags(first: 10) { nodes { name } } }"
