@@ -7,11 +7,13 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 from sqlalchemy import (
+    ColumnElement,
     Integer,
     Select,
     String,
     Subquery,
     Table,
+    any_,
     bindparam,
     column,
     select,
@@ -93,6 +95,24 @@ def rows_of(
         .columns(*(column(c, types[kind]()) for c, kind in columns.items()))
     )
     return statement.subquery(name)
+
+
+def among(dialect: str, column: ColumnElement[Any], name: str) -> ColumnElement[bool]:
+    """`column` is one of the values of the list bound as :name, for the dialect named.
+
+    PostgreSQL: `column = ANY(:name)`, the list bound as ONE array parameter, so the SQL
+    is the same for 1 value or 1,000: SQLAlchemy's cached compilation is used as it is
+    (an expanding IN re-renders the SQL and its parameters on every call) and the driver
+    reuses one prepared statement. SQLite has no arrays: `column IN (:name)`, expanding.
+    Bind a list (asyncpg wants a sequence, not a set).
+
+    Meant for lookups by key. In a statement with joins or a window PostgreSQL plans an
+    array afresh at each execution (its generic plan, made for an array of unknown
+    length, looks dearer than a custom one), which costs more than the expansion saves.
+    """
+    if dialect == "postgresql":
+        return column == any_(bindparam(name, type_=postgresql.ARRAY(column.type)))
+    return column.in_(bindparam(name, expanding=True))
 
 
 async def lock_rows(connection: AsyncConnection, table: Table, ids: Subquery) -> list[int]:

@@ -15,6 +15,7 @@ from sqlalchemy import Select, and_, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db import orders
+from db.dialects import among
 from db.models import product_tags, products, tags
 from db.paging import (
     LinkConditions,
@@ -46,13 +47,16 @@ def product_record(row: Any) -> ProductRecord:
 
 async def tags_by_ids(connection: AsyncConnection, ids: Collection[int]) -> dict[int, TagRecord]:
     """The tags with these ids; missing ids are simply absent."""
-    rows = await connection.execute(select(*TAG_COLUMNS).where(tags.c.id.in_(ids)))
+    rows = await connection.execute(
+        _tags_among(connection.engine.dialect.name, "id"), {"keys": list(ids)}
+    )
     return {row.id: tag_record(row) for row in rows}
 
 
 async def tags_by_keys(connection: AsyncConnection, keys: Collection[str]) -> dict[str, TagRecord]:
     """The tags whose name keys (see db.names.tag_key) are among these."""
-    rows = await connection.execute(select(*TAG_COLUMNS).where(tags.c.name_key.in_(keys)))
+    statement = _tags_among(connection.engine.dialect.name, "name_key")
+    rows = await connection.execute(statement, {"keys": list(keys)})
     return {row.name_key: tag_record(row) for row in rows}
 
 
@@ -60,7 +64,9 @@ async def products_by_ids(
     connection: AsyncConnection, ids: Collection[int]
 ) -> dict[int, ProductRecord]:
     """The products with these ids; missing ids are simply absent."""
-    rows = await connection.execute(select(*PRODUCT_COLUMNS).where(products.c.id.in_(ids)))
+    rows = await connection.execute(
+        _products_among(connection.engine.dialect.name), {"ids": list(ids)}
+    )
     return {row.id: product_record(row) for row in rows}
 
 
@@ -134,9 +140,24 @@ async def products_for_tags(
     return {tid: take(links, window) for tid, links in grouped.items()}
 
 
-# The paged statements are built once per (order, slice shape, conditions shape) and bound
-# per call: building a windowed subquery costs more Python time than the database spends
-# running it.
+# Every statement is built once (per dialect, order, slice shape, conditions shape) and
+# bound per call: building a select costs more Python time than the database spends
+# running one. The lookups by key bind their keys as one array on PostgreSQL (see
+# db.dialects.among). The paged and counting statements keep an expanding IN: with an
+# array, PostgreSQL plans their joins and windows afresh at every execution (its generic
+# plan, guessed for an array of unknown length, looks dearer than a custom one), which
+# cost more time in the database than the expansion costs in Python.
+
+
+@lru_cache(maxsize=4)
+def _tags_among(dialect: str, key: str) -> Select[Any]:
+    return select(*TAG_COLUMNS).where(among(dialect, tags.c[key], "keys"))
+
+
+@lru_cache(maxsize=2)
+def _products_among(dialect: str) -> Select[Any]:
+    return select(*PRODUCT_COLUMNS).where(among(dialect, products.c.id, "ids"))
+
 
 LinkShape = tuple[RangeShape, RangeShape]
 
@@ -207,36 +228,46 @@ async def tag_counts(
     connection: AsyncConnection, product_ids: Collection[int], where: LinkConditions | None = None
 ) -> dict[int, int]:
     """How many tags each product has (that meet the conditions); absent means 0."""
-    query = (
-        select(product_tags.c.product_id, func.count())
-        .where(product_tags.c.product_id.in_(product_ids))
-        .where(*_link_conditions(_link_shape(where)))
-        .group_by(product_tags.c.product_id)
-    )
-    return {pid: n for pid, n in await connection.execute(query, _link_params(where))}
+    statement = _counts("product_id", _link_shape(where))
+    params = {"ids": list(product_ids), **_link_params(where)}
+    return {pid: n for pid, n in await connection.execute(statement, params)}
 
 
 async def product_counts(
     connection: AsyncConnection, tag_ids: Collection[int], where: LinkConditions | None = None
 ) -> dict[int, int]:
     """How many products each tag has (by links that meet the conditions); absent means 0."""
-    query = (
-        select(product_tags.c.tag_id, func.count())
-        .where(product_tags.c.tag_id.in_(tag_ids))
-        .where(*_link_conditions(_link_shape(where)))
-        .group_by(product_tags.c.tag_id)
+    statement = _counts("tag_id", _link_shape(where))
+    params = {"ids": list(tag_ids), **_link_params(where)}
+    return {tid: n for tid, n in await connection.execute(statement, params)}
+
+
+@lru_cache(maxsize=64)
+def _counts(parent: str, link_shape: LinkShape) -> Select[Any]:
+    """SELECT <parent>, count(*) FROM product_tags WHERE <parent> among :ids ... GROUP BY 1"""
+    column = product_tags.c[parent]
+    return (
+        select(column, func.count())
+        .where(column.in_(bindparam("ids", expanding=True)))
+        .where(*_link_conditions(link_shape))
+        .group_by(column)
     )
-    return {tid: n for tid, n in await connection.execute(query, _link_params(where))}
 
 
 async def tag_ids_among(
     connection: AsyncConnection, product_ids: Collection[int], tag_ids: Sequence[int]
 ) -> dict[int, set[int]]:
     """For each product, which of `tag_ids` it has: the basis of has-tags questions."""
-    query = select(product_tags.c.product_id, product_tags.c.tag_id).where(
-        product_tags.c.product_id.in_(product_ids), product_tags.c.tag_id.in_(tag_ids)
-    )
+    params = {"product_ids": list(product_ids), "tag_ids": list(tag_ids)}
     found: dict[int, set[int]] = defaultdict(set)
-    for pid, tid in await connection.execute(query):
+    for pid, tid in await connection.execute(_links_among(), params):
         found[pid].add(tid)
     return found
+
+
+@lru_cache(maxsize=1)
+def _links_among() -> Select[Any]:
+    return select(product_tags.c.product_id, product_tags.c.tag_id).where(
+        product_tags.c.product_id.in_(bindparam("product_ids", expanding=True)),
+        product_tags.c.tag_id.in_(bindparam("tag_ids", expanding=True)),
+    )

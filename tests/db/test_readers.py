@@ -98,6 +98,19 @@ async def test_each_batch_reader_runs_one_statement_whatever_the_number_of_paren
     assert len(result) == parents
 
 
+@pytest.mark.postgres_only
+@pytest.mark.parametrize("reader", ["products_by_ids", "tags_by_ids", "tags_by_keys"])
+async def test_a_lookup_by_keys_sends_the_same_sql_for_any_number_of_keys(
+    session: AsyncSession, ring: Ring, reader: str
+) -> None:
+    with record_statements() as log:
+        one = await READERS[reader](session, ring, 1)
+        many = await READERS[reader](session, ring, RING)
+
+    assert (len(one), len(many)) == (1, RING)
+    assert log.statements[0] == log.statements[1], log.statements
+
+
 async def test_tags_for_products_gives_each_product_its_first_tags_and_whether_more_follow(
     session: AsyncSession, ring: Ring
 ) -> None:
