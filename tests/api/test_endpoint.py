@@ -12,8 +12,7 @@ import strawberry.schema.schema
 
 import schema.plans
 from db.statements import record_statements
-from server.app import create_app
-from server.settings import Settings
+from tests.apps import app_clients
 
 WRITE = "endpoint-write-token"
 READ = "endpoint-read-token"
@@ -39,18 +38,8 @@ def parses(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
 @pytest.fixture
 async def client(database_url: str) -> AsyncIterator[httpx.AsyncClient]:
-    settings = Settings(
-        database_url=database_url,
-        write_tokens=(WRITE,),
-        read_tokens=(READ,),
-        response_cache="memory",
-        max_batch=5,
-    )
-    app = create_app(settings)
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
-        yield client
-    await app.state.engine.dispose()
+    async with app_clients(database_url, WRITE, base_url="http://test") as make:
+        yield make(read_tokens=(READ,), response_cache="memory", max_batch=5)
 
 
 async def test_a_repeated_document_is_parsed_once_over_http(

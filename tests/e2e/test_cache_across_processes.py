@@ -27,6 +27,16 @@ def ask(server: Server, query: str, **variables: Any) -> httpx.Response:
     return graphql(server, TOKEN, query, **variables)
 
 
+def redis_url() -> str:
+    """The test Redis; a skip without one, a failure under CI."""
+    url = os.environ.get("CATALOG_TEST_REDIS_URL", "")
+    if not url:
+        if os.environ.get("CATALOG_TEST_REQUIRE_POSTGRES") == "1":
+            pytest.fail("CI must run the Redis cache tests: set CATALOG_TEST_REDIS_URL")
+        pytest.skip("CATALOG_TEST_REDIS_URL is not set")
+    return url
+
+
 def tag_names(response: httpx.Response) -> list[str]:
     return [t["name"] for t in response.json()["data"]["product"]["tags"]["nodes"]]
 
@@ -36,11 +46,7 @@ def test_a_write_through_one_process_is_seen_by_the_next_read_of_another(
     start_server: StartServer, database_url: str, store: str
 ) -> None:
     if store == "redis":
-        store = os.environ.get("CATALOG_TEST_REDIS_URL", "")
-        if not store:
-            if os.environ.get("CATALOG_TEST_REQUIRE_POSTGRES") == "1":
-                pytest.fail("CI must run the Redis cache tests: set CATALOG_TEST_REDIS_URL")
-            pytest.skip("CATALOG_TEST_REDIS_URL is not set")
+        store = redis_url()
     env = {"CATALOG_WRITE_TOKENS": TOKEN, "CATALOG_RESPONSE_CACHE": store}
     one = start_server(database_url, **env)
     two = start_server(database_url, **env)
@@ -64,11 +70,7 @@ def test_a_write_through_one_process_is_seen_by_the_next_read_of_another(
 def test_two_processes_on_one_redis_share_answers_and_persisted_queries(
     start_server: StartServer, database_url: str
 ) -> None:
-    store = os.environ.get("CATALOG_TEST_REDIS_URL", "")
-    if not store:
-        if os.environ.get("CATALOG_TEST_REQUIRE_POSTGRES") == "1":
-            pytest.fail("CI must run the Redis cache tests: set CATALOG_TEST_REDIS_URL")
-        pytest.skip("CATALOG_TEST_REDIS_URL is not set")
+    store = redis_url()
     env = {"CATALOG_WRITE_TOKENS": TOKEN, "CATALOG_RESPONSE_CACHE": store}
     one = start_server(database_url, **env)
     two = start_server(database_url, **env)
