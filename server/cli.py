@@ -54,10 +54,12 @@ def main(argv: list[str] | None = None) -> int:
 
     args = parser.parse_args(argv)
     try:
-        settings = Settings.from_env()
+        env = dict(os.environ)
         if getattr(args, "database_url", None):
-            url = check_database_url("--database-url", args.database_url)
-            settings = settings.but(database_url=url)
+            # The flag stands for CATALOG_DATABASE_URL everywhere, the checks that compare
+            # it with other settings (the read replicas') included.
+            env["CATALOG_DATABASE_URL"] = check_database_url("--database-url", args.database_url)
+        settings = Settings.from_env(env)
     except SettingsError as error:
         parser.exit(2, f"catalog: {error}\n")
 

@@ -175,3 +175,20 @@ def test_a_bad_database_url_flag_is_one_line_too() -> None:
         "catalog: --database-url='sqlite:///catalog.db' uses the default driver, which is "
         "not async; use 'sqlite+aiosqlite:///catalog.db'\n"
     )
+
+
+def test_the_database_url_flag_is_the_primary_the_replicas_are_checked_against(
+    tmp_path: Path,
+) -> None:
+    result = catalog(
+        "db",
+        "upgrade",
+        "--database-url",
+        f"sqlite+aiosqlite:///{tmp_path / 'catalog.db'}",
+        CATALOG_DATABASE_URL="postgresql+asyncpg://app@primary/shop",
+        CATALOG_READ_DATABASE_URLS="postgresql+asyncpg://app@replica/shop",
+    )
+
+    assert result.returncode == 2
+    assert "CATALOG_DATABASE_URL is not PostgreSQL" in result.stderr
+    assert not (tmp_path / "catalog.db").exists()
