@@ -64,6 +64,7 @@ def create_app(settings: Settings) -> Starlette:
     store = open_store(settings.response_cache, namespace)
     metrics = Metrics(settings.metrics_multiprocess_dir)
     metrics.watch_pool(engine)
+    metrics.watch_replicas(replicas)
     documents = open_documents(settings.trusted_documents, settings.response_cache, store)
     view = CatalogView(schema, replicas, settings, documents, store)
     # Outermost first: the id, log line and metrics see the timeout and the 413 too.

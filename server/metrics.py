@@ -24,6 +24,9 @@ values as its log line (`observe_request`). What is counted:
   (schema.execution counts them; they are read after each request and at each scrape).
 - `catalog_optimisation_disabled{name}`: 1 for each optimisation schema.compat turned off
   because a library internal it relies on has moved.
+- `catalog_replica_healthy{replica}` and `catalog_replica_lag_seconds{replica}`: whether
+  each read replica gets reads, and its replay lag, as db.replicas' monitor last measured
+  them (set after each request and at each scrape).
 
 With several worker processes (`catalog serve --workers N`), prometheus_client's
 multiprocess mode keeps each process's values in files under PROMETHEUS_MULTIPROC_DIR (the
@@ -45,6 +48,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from db.replicas import Replica, ReplicaSet
 from schema import compat, execution
 from server.auth import Tokens
 
@@ -128,10 +132,36 @@ class Metrics:
             multiprocess_mode="max",
             registry=r,
         )
+        self.replica_healthy = Gauge(
+            "catalog_replica_healthy",
+            "1 while a read replica gets reads (reachable, within the lag bound), else 0.",
+            ["replica"],
+            multiprocess_mode="min",
+            registry=r,
+        )
+        self.replica_lag = Gauge(
+            "catalog_replica_lag_seconds",
+            "How far a read replica's replay was behind the primary at its last measurement.",
+            ["replica"],
+            multiprocess_mode="max",
+            registry=r,
+        )
+        self._replicas: tuple[Replica, ...] = ()
         # What schema.execution had counted when this object last looked (counts before
         # it was made belong to no request of its own).
         self._lean_seen = execution.lean_runs()
         self._fallbacks_seen = execution.fallbacks()
+
+    def watch_replicas(self, replicas: ReplicaSet) -> None:
+        """Report the read replicas' health and lag as their monitor last measured them."""
+        self._replicas = replicas.replicas
+        self.observe_replicas()
+
+    def observe_replicas(self) -> None:
+        for replica in self._replicas:
+            self.replica_healthy.labels(replica.name).set(1 if replica.healthy else 0)
+            if replica.lag_ms is not None:
+                self.replica_lag.labels(replica.name).set(replica.lag_ms / 1000)
 
     def observe_executor(self) -> None:
         """Bring the executor's counters and the disabled optimisations up to date."""
@@ -172,6 +202,7 @@ class Metrics:
         for code in refusals:
             self.refusals.labels(code).inc()
         self.observe_executor()
+        self.observe_replicas()
 
     def _operation_label(self, name: object) -> str:
         if name is None or name == "":
@@ -213,6 +244,7 @@ class Metrics:
         """The metrics and their content type, in the format the scraper accepts (Prometheus'
         text format, or OpenMetrics when asked): this process's, or all workers' summed."""
         self.observe_executor()
+        self.observe_replicas()
         encode, content_type = choose_encoder(accept)
         if not self._multiprocess_dir:
             return encode(self.registry), content_type

@@ -21,6 +21,7 @@ from server.app import create_app
 from server.settings import Settings
 from tests.hardening.api import WRITE, WRITE_TOKEN, post
 from tests.replication import Replicated
+from tests.server.metrics_page import parse, value
 
 TOKEN = "catalog-consistency-token"
 TAGS = "{ tags(first: 10) { nodes { name } } }"
@@ -190,3 +191,22 @@ async def test_tokens_move_forward_with_each_write(client: httpx.AsyncClient) ->
     first = await create_tag(client, "Sale")
     second = await create_tag(client, "New")
     assert parse_position(second) > parse_position(first)
+
+
+async def test_metrics_show_a_paused_replica_leaving_the_reads(
+    app: Starlette, client: httpx.AsyncClient, replicated: Replicated
+) -> None:
+    await create_tag(client, "Sale")
+    replicated.wait_for_replay()
+    await replicas(app).probe()
+    caught_up = parse((await client.get("/metrics")).text)
+    replicated.pause_replay()
+    await create_tag(client, "New")
+    await asyncio.sleep(1.2)
+    await replicas(app).probe()
+    behind = parse((await client.get("/metrics")).text)
+
+    name = replicas(app).replicas[0].name
+    assert value(caught_up, "catalog_replica_healthy", replica=name) == 1
+    assert value(behind, "catalog_replica_healthy", replica=name) == 0
+    assert value(behind, "catalog_replica_lag_seconds", replica=name) > 1.0
