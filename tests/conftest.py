@@ -25,10 +25,10 @@ from db.connections import open_request
 from db.engine import create_engine
 from db.migrate import upgrade
 from db.statements import instrument
+from tests.tables import truncate_catalog
 
 POSTGRES_URL = os.environ.get("CATALOG_TEST_POSTGRES_URL", "")
 REQUIRE_POSTGRES = os.environ.get("CATALOG_TEST_REQUIRE_POSTGRES") == "1"
-TABLES = ("product_tags", "products", "tags")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -91,17 +91,8 @@ def database_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -
         yield f"sqlite+aiosqlite:///{path}"
         return
     url: str = request.getfixturevalue("postgres_database")
-    asyncio.run(_truncate(url))
+    asyncio.run(truncate_catalog(url))
     yield url
-
-
-async def _truncate(url: str) -> None:
-    engine = raw_engine(url)
-    try:
-        async with engine.begin() as connection:
-            await connection.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
-    finally:
-        await engine.dispose()
 
 
 @pytest.fixture

@@ -17,16 +17,14 @@ from collections.abc import Iterator
 from contextlib import ExitStack
 
 import pytest
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import create_async_engine as raw_engine
 
 from db.migrate import upgrade
 from tests.pgbouncer import PgBouncer
 from tests.replication import Replicated, replicated_pair
+from tests.tables import truncate_catalog
 
 REQUIRE_POSTGRES = os.environ.get("CATALOG_TEST_REQUIRE_POSTGRES") == "1"
 DATABASE = "catalog"
-TABLES = ("product_tags", "products", "tags")
 
 
 def _unavailable(error: Exception) -> None:
@@ -63,7 +61,7 @@ def pg_bouncer(pg_replicated: Replicated) -> Iterator[PgBouncer]:
 def replicated(pg_replicated: Replicated) -> Iterator[Replicated]:
     """The clusters with empty tables, the standby caught up and replaying; statement
     counts reset. Replay is resumed afterwards, whatever the test did."""
-    asyncio.run(_truncate(pg_replicated.primary_url))
+    asyncio.run(truncate_catalog(pg_replicated.primary_url))
     pg_replicated.wait_for_replay()
     pg_replicated.reset_statements()
     try:
@@ -72,12 +70,3 @@ def replicated(pg_replicated: Replicated) -> Iterator[Replicated]:
         if not pg_replicated.standby.is_running():
             pg_replicated.standby.start()
         pg_replicated.resume_replay()
-
-
-async def _truncate(url: str) -> None:
-    engine = raw_engine(url)
-    try:
-        async with engine.begin() as connection:
-            await connection.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
-    finally:
-        await engine.dispose()
