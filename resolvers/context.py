@@ -39,6 +39,15 @@ class RequestContext:
     def associations(self) -> Associations:
         return Associations(self.db, max_items=self.limits.max_items)
 
+    def release(self) -> None:
+        """Let go of everything the request loaded, once it is answered.
+
+        graphql-core's executor keeps the context in a reference cycle of its own, so what
+        the loaders hold would otherwise wait for the cycle collector (server/heap.py)
+        instead of being freed as the request ends.
+        """
+        self.loaders = Loaders(self.db)
+
     def after_write(self) -> None:
         """Forget everything loaded so far: what follows a write must see it."""
         self.loaders = Loaders(self.db)

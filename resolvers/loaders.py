@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from functools import partial
 from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -33,60 +34,75 @@ HasKey = tuple[int, tuple[int, ...]]
 
 
 class Loaders:
-    """The loaders of one request. Built fresh per request (and after each write)."""
+    """The loaders of one request. Built fresh per request (and after each write).
+
+    Each load function is a module function bound to the connection, not a method: a
+    loader that pointed back at this object would make a reference cycle, and everything
+    the request loaded would then wait for the cycle collector instead of being freed
+    when the request ends (server/heap.py).
+    """
 
     def __init__(self, connection: AsyncConnection) -> None:
-        self.product = DataLoader(self._products)
-        self.tag = DataLoader(self._tags)
-        self.tag_by_key = DataLoader(self._tags_by_key)
-        self.tags_page = DataLoader(self._tag_pages)
-        self.products_page = DataLoader(self._product_pages)
-        self.tag_count = DataLoader(self._tag_counts)
-        self.product_count = DataLoader(self._product_counts)
-        self.tag_ids_among = DataLoader(self._tag_ids_among)
-        self._connection = connection
+        self.product = DataLoader(partial(_products, connection))
+        self.tag = DataLoader(partial(_tags, connection))
+        self.tag_by_key = DataLoader(partial(_tags_by_key, connection))
+        self.tags_page = DataLoader(partial(_tag_pages, connection))
+        self.products_page = DataLoader(partial(_product_pages, connection))
+        self.tag_count = DataLoader(partial(_tag_counts, connection))
+        self.product_count = DataLoader(partial(_product_counts, connection))
+        self.tag_ids_among = DataLoader(partial(_tag_ids_among, connection))
 
-    async def _products(self, ids: Sequence[int]) -> list[ProductRecord | None]:
-        found = await readers.products_by_ids(self._connection, ids)
-        return [found.get(i) for i in ids]
 
-    async def _tags(self, ids: Sequence[int]) -> list[TagRecord | None]:
-        found = await readers.tags_by_ids(self._connection, ids)
-        return [found.get(i) for i in ids]
+async def _products(connection: AsyncConnection, ids: Sequence[int]) -> list[ProductRecord | None]:
+    found = await readers.products_by_ids(connection, ids)
+    return [found.get(i) for i in ids]
 
-    async def _tags_by_key(self, keys: Sequence[str]) -> list[TagRecord | None]:
-        found = await readers.tags_by_keys(self._connection, keys)
-        return [found.get(k) for k in keys]
 
-    async def _tag_pages(self, keys: Sequence[PageKey]) -> list[TagLinkPage]:
-        async def read(ids: list[int], args: tuple[Any, ...]) -> dict[int, TagLinkPage]:
-            return await readers.tags_for_products(self._connection, ids, *args)
+async def _tags(connection: AsyncConnection, ids: Sequence[int]) -> list[TagRecord | None]:
+    found = await readers.tags_by_ids(connection, ids)
+    return [found.get(i) for i in ids]
 
-        return await _grouped(keys, read, ([], False))
 
-    async def _product_pages(self, keys: Sequence[PageKey]) -> list[ProductLinkPage]:
-        async def read(ids: list[int], args: tuple[Any, ...]) -> dict[int, ProductLinkPage]:
-            return await readers.products_for_tags(self._connection, ids, *args)
+async def _tags_by_key(connection: AsyncConnection, keys: Sequence[str]) -> list[TagRecord | None]:
+    found = await readers.tags_by_keys(connection, keys)
+    return [found.get(k) for k in keys]
 
-        return await _grouped(keys, read, ([], False))
 
-    async def _tag_counts(self, keys: Sequence[CountKey]) -> list[int]:
-        async def read(ids: list[int], args: tuple[Any, ...]) -> dict[int, int]:
-            return await readers.tag_counts(self._connection, ids, *args)
+async def _tag_pages(connection: AsyncConnection, keys: Sequence[PageKey]) -> list[TagLinkPage]:
+    async def read(ids: list[int], args: tuple[Any, ...]) -> dict[int, TagLinkPage]:
+        return await readers.tags_for_products(connection, ids, *args)
 
-        return await _grouped(keys, read, 0)
+    return await _grouped(keys, read, ([], False))
 
-    async def _product_counts(self, keys: Sequence[CountKey]) -> list[int]:
-        async def read(ids: list[int], args: tuple[Any, ...]) -> dict[int, int]:
-            return await readers.product_counts(self._connection, ids, *args)
 
-        return await _grouped(keys, read, 0)
+async def _product_pages(
+    connection: AsyncConnection, keys: Sequence[PageKey]
+) -> list[ProductLinkPage]:
+    async def read(ids: list[int], args: tuple[Any, ...]) -> dict[int, ProductLinkPage]:
+        return await readers.products_for_tags(connection, ids, *args)
 
-    async def _tag_ids_among(self, keys: Sequence[HasKey]) -> list[set[int]]:
-        async def read(ids: list[int], args: tuple[Any, ...]) -> dict[int, set[int]]:
-            return await readers.tag_ids_among(self._connection, ids, args[0])
+    return await _grouped(keys, read, ([], False))
 
-        return await _grouped(keys, read, set())
+
+async def _tag_counts(connection: AsyncConnection, keys: Sequence[CountKey]) -> list[int]:
+    async def read(ids: list[int], args: tuple[Any, ...]) -> dict[int, int]:
+        return await readers.tag_counts(connection, ids, *args)
+
+    return await _grouped(keys, read, 0)
+
+
+async def _product_counts(connection: AsyncConnection, keys: Sequence[CountKey]) -> list[int]:
+    async def read(ids: list[int], args: tuple[Any, ...]) -> dict[int, int]:
+        return await readers.product_counts(connection, ids, *args)
+
+    return await _grouped(keys, read, 0)
+
+
+async def _tag_ids_among(connection: AsyncConnection, keys: Sequence[HasKey]) -> list[set[int]]:
+    async def read(ids: list[int], args: tuple[Any, ...]) -> dict[int, set[int]]:
+        return await readers.tag_ids_among(connection, ids, args[0])
+
+    return await _grouped(keys, read, set())
 
 
 async def _grouped(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from starlette.applications import Starlette
 
+from server import heap
 from server.app import create_app
 from server.logs import configure
 from server.settings import Settings
@@ -15,4 +16,6 @@ def app_from_env() -> Starlette:
     configure(settings.log_level)
     # Each process (every worker too) runs this before uvicorn makes its first connection.
     bound_request_headers(settings.header_timeout_ms / 1000)
-    return create_app(settings)
+    app = create_app(settings)
+    heap.settle(settings.gc_young_threshold)  # last: freezes what start-up built
+    return app

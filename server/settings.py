@@ -208,6 +208,9 @@ class Settings:
     startup_check: bool = True  # refuse to start when the database is unreachable or behind
     shutdown_grace_ms: int = 15_000  # on SIGTERM, in-flight requests may finish within this
     header_timeout_ms: int = 5_000  # a request's headers must arrive within this
+    # Allocations between young collections of the cycle collector (server/heap.py);
+    # 0 leaves CPython's collector as it is.
+    gc_young_threshold: int = 50_000
     # Set by `catalog serve` (a fresh directory per start unless the environment has one):
     # where worker processes share their metrics. Empty: metrics of this process alone.
     metrics_multiprocess_dir: str = ""
@@ -253,6 +256,7 @@ class Settings:
             startup_check=_bool(env, "CATALOG_STARTUP_CHECK", d.startup_check),
             shutdown_grace_ms=_int(env, "CATALOG_SHUTDOWN_GRACE_MS", d.shutdown_grace_ms, 0),
             header_timeout_ms=_int(env, "CATALOG_HEADER_TIMEOUT_MS", d.header_timeout_ms, 100),
+            gc_young_threshold=_int(env, "CATALOG_GC_YOUNG_THRESHOLD", d.gc_young_threshold, 0),
             metrics_multiprocess_dir=env.get("PROMETHEUS_MULTIPROC_DIR", "").strip(),
             otel_endpoint=_otel_endpoint(env, "OTEL_EXPORTER_OTLP_ENDPOINT"),
         )

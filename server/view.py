@@ -152,10 +152,13 @@ class CatalogView:
                 state.outcome = "cache_hit"
                 return Response(cached, media_type=media_type, headers={"x-cache": "hit"})
         results = Results(state, media_type)
-        for operation, plan in zip(operations, plans, strict=True):
-            context.plan = plan
-            result = await self._execute(operation, context, allowed, request.method, caller)
-            results.add(result)
+        try:
+            for operation, plan in zip(operations, plans, strict=True):
+                context.plan = plan
+                result = await self._execute(operation, context, allowed, request.method, caller)
+                results.add(result)
+        finally:
+            context.release()
         committed = db.committed_at
         response = results.response(batch, None if committed is None else position_token(committed))
         if query is not None:

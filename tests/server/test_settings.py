@@ -30,6 +30,7 @@ BAD = [
     ("CATALOG_DB_POOL_SIZE", "2.5", ["not a whole number"]),
     ("CATALOG_INTROSPECTION", "maybe", ["true or false"]),
     ("CATALOG_GRAPHIQL", "2", ["true or false"]),
+    ("CATALOG_GC_YOUNG_THRESHOLD", "-1", ["out of range", "at least 0"]),
     ("CATALOG_CORS_ORIGINS", "https://shop.example/", ["not an origin", "no path"]),
     ("CATALOG_CORS_ORIGINS", "shop.example", ["not an origin"]),
     ("CATALOG_MAX_BODY_BYTES", "1MB", ["not a whole number"]),
