@@ -27,6 +27,7 @@ from graphql import (
     GraphQLError,
     GraphQLInputObjectType,
     GraphQLInputType,
+    GraphQLList,
     GraphQLNamedType,
     GraphQLObjectType,
     GraphQLSchema,
@@ -39,6 +40,7 @@ from graphql import (
     ValueNode,
     VariableNode,
     get_named_type,
+    get_nullable_type,
 )
 
 from resolvers.limits import Limits
@@ -164,8 +166,10 @@ class _Estimate:
         self, name: str, value: ValueNode | Any, type_: GraphQLInputType | None, owner: str | None
     ) -> None:
         """Refuse any list beyond its bound, in this value and in the values inside it."""
-        resolved = self._value(value) if isinstance(value, VariableNode) else value
         inner = get_named_type(type_) if type_ is not None else None
+        if type_ is not None and not _may_hold_lists(type_, inner):
+            return  # a scalar or enum argument: its variable need not be read
+        resolved = self._value(value) if isinstance(value, VariableNode) else value
         fields = inner.fields if isinstance(inner, GraphQLInputObjectType) else {}
         if isinstance(resolved, ListValueNode | list):
             items: list[Any] = (
@@ -196,3 +200,14 @@ class _Estimate:
             field = fields.get(key)
             if field is not None:
                 self._check_lists(key, inner, field.type, type_.name)
+
+
+def _may_hold_lists(type_: GraphQLInputType, named: GraphQLNamedType | None) -> bool:
+    """Whether a value of this type can be or hold a list (a list, or an input object).
+
+    Only such arguments are checked for lengths: a variable given for any other (an id,
+    a name) does not change the verdict, which then stays the plan's for every request.
+    """
+    return isinstance(get_nullable_type(type_), GraphQLList) or isinstance(
+        named, GraphQLInputObjectType
+    )

@@ -72,6 +72,7 @@ AFTER = (
     "Only items after this cursor (from an edge or pageInfo of the same order). Cursors are "
     "opaque strings; a malformed one is the request error BAD_USER_INPUT."
 )
+CURSOR = "Where this edge lies, for `after`/`before`."
 BEFORE = "Only items before this cursor (from an edge or pageInfo of the same order)."
 ORDER = "The order of the items; cursors are valid only for the order that made them."
 LINK_FILTER = "Only the links whose own columns are within these ranges."
@@ -238,9 +239,16 @@ def _link_conditions(given: LinkFilter | None) -> LinkConditions | None:
     )
 
 
+def _edge_cursor(self: Any) -> str:
+    """An edge's cursor, encoded only when a query asks for it."""
+    return str(self.page.cursor(self.link))
+
+
 @strawberry.type(description="A tag of a product, with the link's own columns.")
 class ProductTagEdge:
-    cursor: str = strawberry.field(description="Where this edge lies, for `after`/`before`.")
+    link: strawberry.Private[TagLink]
+    page: strawberry.Private[queries.Paged[TagLink]]
+    cursor: str = strawberry.field(resolver=_edge_cursor, description=CURSOR)
     node: Tag = strawberry.field(description="The tag.")
     priority: int = strawberry.field(description=PRIORITY)
     added_at: datetime = strawberry.field(description=ADDED_AT)
@@ -258,15 +266,16 @@ class ProductTagConnection:
 
     @strawberry.field(description="The tags with the links' own columns and cursors.")
     def edges(self) -> list[ProductTagEdge]:
-        cursor = self.page.cursor
+        page = self.page
         return [
             ProductTagEdge(
-                cursor=cursor(link),
+                link=link,
+                page=page,
                 node=Tag.of(link.tag),
                 priority=link.priority,
                 added_at=link.added_at,
             )
-            for link in self.page.items
+            for link in page.items
         ]
 
     @strawberry.field(description="The tags alone.")
@@ -284,7 +293,9 @@ class ProductTagConnection:
 
 @strawberry.type(description="A product carrying a tag, with the link's own columns.")
 class TagProductEdge:
-    cursor: str = strawberry.field(description="Where this edge lies, for `after`/`before`.")
+    link: strawberry.Private[ProductLink]
+    page: strawberry.Private[queries.Paged[ProductLink]]
+    cursor: str = strawberry.field(resolver=_edge_cursor, description=CURSOR)
     node: Product = strawberry.field(description="The product.")
     priority: int = strawberry.field(description=PRIORITY)
     added_at: datetime = strawberry.field(description=ADDED_AT)
@@ -298,15 +309,16 @@ class TagProductConnection:
 
     @strawberry.field(description="The products with the links' own columns and cursors.")
     def edges(self) -> list[TagProductEdge]:
-        cursor = self.page.cursor
+        page = self.page
         return [
             TagProductEdge(
-                cursor=cursor(link),
+                link=link,
+                page=page,
                 node=Product.of(link.product),
                 priority=link.priority,
                 added_at=link.added_at,
             )
-            for link in self.page.items
+            for link in page.items
         ]
 
     @strawberry.field(description="The products alone.")

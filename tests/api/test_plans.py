@@ -128,6 +128,15 @@ def test_a_verdict_that_reads_no_variable_is_judged_when_planned() -> None:
     assert planned.plan(PRODUCTS, "Page").static_cost is None  # `first` is a variable
 
 
+def test_a_variable_that_cannot_be_a_list_leaves_the_verdict_static() -> None:
+    planned = plans()
+    product = "query($id: ID!) { product(id: $id) { tags { edges { node { name } } } } }"
+    some = "query($ids: [ID!]!) { products(filter: {tags: {all: $ids}}) { nodes { id } } }"
+
+    assert planned.plan(product).static_cost is not None  # an id: no length to check
+    assert planned.plan(some).static_cost is None  # a list: checked with each request's ids
+
+
 def test_a_document_over_the_token_limit_is_refused_before_parsing(
     parses: Calls, validations: Calls
 ) -> None:
