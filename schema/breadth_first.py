@@ -24,7 +24,7 @@ them when no extension resolves.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
 from graphql import (
@@ -112,11 +112,16 @@ class BreadthFirst:
             out.update(keys)
         middleware = self.middleware
         fields: list[tuple[_Field, GraphQLOutputType, list[Entry]]] = []
-        for key, field_nodes, field_def, reads_info in selected:
+        for key, field_nodes, field_def, reads_info, leaf in selected:
             if field_def is TypeNameMetaFieldDef and middleware is None:
                 for _source, out, _path, _anchor, _awaits in items:
                     out[key] = typename
                 continue
+            pending = items
+            if leaf is not None and middleware is None:
+                pending = self._read_leaves(leaf, key, items)
+                if not pending:
+                    continue
             resolve = field_def.resolve or executor.field_resolver
             if middleware is not None:
                 resolve = middleware.get_field_resolver(resolve)
@@ -126,11 +131,11 @@ class BreadthFirst:
             try:
                 arguments = self._arguments(field_def, field_nodes[0])
             except Exception as error:
-                for _source, out, path, anchor, awaits in items:
+                for _source, out, path, anchor, awaits in pending:
                     entry = [_FAILED, out, key, path, typename, anchor, None, awaits]
                     self._fail(error, field, entry, field_def.type)
                 continue
-            for source, out, path, anchor, awaits in items:
+            for source, out, path, anchor, awaits in pending:
                 info = (
                     executor.build_resolve_info(
                         field_def, field_nodes, parent_type, Path(path, key, typename)
@@ -148,6 +153,27 @@ class BreadthFirst:
                 entries.append(entry)
             fields.append((field, field_def.type, entries))
         return fields
+
+    @staticmethod
+    def _read_leaves(
+        leaf: tuple[Callable[[Any], Any], type], key: str, items: list[Any]
+    ) -> list[Any]:
+        """Write a plain leaf's values that its scalar serializes unchanged straight into
+        the response (what resolving and completing them would write); the items whose
+        value is anything else (None, another type, an error) come back for the full path."""
+        read, exact = leaf
+        rest: list[Any] = []
+        for item in items:
+            try:
+                value = read(item[0])
+            except Exception:
+                rest.append(item)  # the full path reads it again and reports the error
+                continue
+            if type(value) is exact:
+                item[1][key] = value
+            else:
+                rest.append(item)
+        return rest
 
     def _arguments(self, field_def: GraphQLField, node: FieldNode) -> dict[str, Any]:
         if not field_def.args and not node.arguments:

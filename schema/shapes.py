@@ -10,22 +10,27 @@ too, on first use, and every later request of the document reuses them.
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 from graphql import (
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
+    GraphQLBoolean,
     GraphQLField,
+    GraphQLID,
     GraphQLInterfaceType,
     GraphQLObjectType,
     GraphQLSchema,
+    GraphQLString,
     GraphQLUnionType,
     InlineFragmentNode,
     NamedTypeNode,
     OperationDefinitionNode,
     SelectionSetNode,
     get_named_type,
+    get_nullable_type,
 )
 
 from schema import shortcuts
@@ -40,6 +45,10 @@ class Selected(NamedTuple):
     nodes: list[FieldNode]
     field: GraphQLField
     reads_info: bool  # whether the resolver, or the completion of its value, reads info
+    # A plain leaf: the attribute its resolver reads (schema.shortcuts), and the Python
+    # type whose values its scalar serializes unchanged (str for String and ID, bool for
+    # Boolean). The lean executor writes such values straight into the response.
+    leaf: tuple[Callable[[Any], Any], type] | None = None
 
 
 class OperationShape:
@@ -108,8 +117,20 @@ class OperationShape:
                 or isinstance(named, GraphQLInterfaceType | GraphQLUnionType)
                 or (isinstance(named, GraphQLObjectType) and named.is_type_of is not None)
             )
-            selected.append(Selected(key, field_nodes, field, reads_info))
+            selected.append(Selected(key, field_nodes, field, reads_info, _leaf(field)))
         return selected
+
+
+def _leaf(field: GraphQLField) -> tuple[Callable[[Any], Any], type] | None:
+    read = shortcuts.attribute_read(field.resolve)
+    if read is None:
+        return None
+    scalar = get_nullable_type(field.type)
+    if scalar is GraphQLString or scalar is GraphQLID:
+        return read, str
+    if scalar is GraphQLBoolean:
+        return read, bool
+    return None
 
 
 def _refusal(

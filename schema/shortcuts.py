@@ -23,9 +23,12 @@ from strawberry.utils.str_converters import to_camel_case
 from schema import compat
 from schema.compat import graphql_schema
 
-# The attribute resolvers installed here: they never read their info argument, so the lean
-# executor need not build one for them.
-_INFO_BLIND: weakref.WeakSet[Callable[..., Any]] = weakref.WeakSet()
+# The attribute resolvers installed here, each with the attribute it reads: they never read
+# their info argument, so the lean executor need not build one for them, and may read the
+# attribute itself.
+_ATTRIBUTES: weakref.WeakKeyDictionary[Callable[..., Any], Callable[[Any], Any]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def install(schema: strawberry.Schema) -> None:
@@ -36,7 +39,13 @@ def install(schema: strawberry.Schema) -> None:
 
 def ignores_info(resolve: Callable[..., Any] | None) -> bool:
     """Whether `resolve` is one of the attribute resolvers installed here."""
-    return resolve is not None and resolve in _INFO_BLIND
+    return resolve is not None and resolve in _ATTRIBUTES
+
+
+def attribute_read(resolve: Callable[..., Any] | None) -> Callable[[Any], Any] | None:
+    """What `resolve` does, when it is one of the attribute resolvers installed here: the
+    read of its source's attribute (an `operator.attrgetter`); None for any other."""
+    return None if resolve is None else _ATTRIBUTES.get(resolve)
 
 
 def _fields(schema: strawberry.Schema) -> Iterator[tuple[GraphQLField, StrawberryField]]:
@@ -84,7 +93,7 @@ def _attribute(python_name: str) -> Callable[..., Any]:
     def resolve(source: Any, _info: Any) -> Any:
         return read(source)
 
-    _INFO_BLIND.add(resolve)
+    _ATTRIBUTES[resolve] = read
     return resolve
 
 

@@ -15,9 +15,12 @@ from typing import Annotated, Any
 
 import pytest
 import strawberry
+from graphql import parse
 from strawberry.extensions import SchemaExtension
 
-from schema import CatalogSchema, execution
+from schema import CatalogSchema, execution, shortcuts
+from schema.compat import graphql_schema
+from schema.shapes import shape_of
 
 
 @strawberry.type
@@ -94,7 +97,36 @@ class Branch:
 
 
 @strawberry.type
+class Labelled:
+    """Plain data fields: read straight from the attribute (schema.shortcuts), and written
+    into the response as they are when their scalar would serialize them unchanged."""
+
+    name: str
+    code: strawberry.ID
+    on: bool
+
+
+# Values as the lean path writes them, values a scalar converts (5 -> "5", 1 -> true),
+# nulls in non-null positions and values a scalar refuses.
+LABELLED: list[Any] = [
+    Labelled(name="a", code=strawberry.ID("1"), on=True),
+    Labelled(name=None, code=strawberry.ID("2"), on=False),  # type: ignore[arg-type]
+    Labelled(name=5, code=7, on=1),  # type: ignore[arg-type]
+    Labelled(name="d", code=None, on="yes"),  # type: ignore[arg-type]
+    None,
+]
+
+
+@strawberry.type
 class Query:
+    @strawberry.field
+    def labelled(self) -> list[Labelled | None]:
+        return LABELLED
+
+    @strawberry.field
+    def must_labelled(self) -> list[Labelled]:
+        return LABELLED[:1] + LABELLED[2:3]
+
     @strawberry.field
     def branches(self, count: int = 3) -> list[Branch]:
         return [Branch(n=n) for n in range(1, count + 1)]
@@ -132,6 +164,8 @@ def schemas(extensions: tuple[Any, ...] = ()) -> tuple[CatalogSchema, CatalogSch
     lean = CatalogSchema(query=Query, extensions=extensions)
     reference = CatalogSchema(query=Query, extensions=extensions)
     reference.execution_context_class = reference.default_execution_context_class
+    for schema in (lean, reference):
+        shortcuts.install(schema)  # the attribute resolvers, as the catalog schema has them
     return lean, reference
 
 
@@ -156,6 +190,9 @@ ORDERED = [
     "{ a: branches(count: 2) { leaves { must } } b: branches(count: 5) { leaf { mustFail } } }",
     "{ branches(count: 6) { leaves { path } leaf { path } } }",
     "{ mustBranch(n: 5) { leaves { mustFail } } }",
+    "{ labelled { name code on } }",
+    "{ labelled { on code } mustLabelled { name on } }",
+    "{ a: labelled { n: name } b: mustLabelled { c: code } }",
 ]
 
 # Awaiting resolvers: graphql-core lists errors as awaitables settle; compared as sets.
@@ -230,3 +267,21 @@ async def test_is_type_of_refuses_a_wrong_object(counted: None) -> None:
     assert result.errors is not None
     assert result.errors[0].path == ["branches", 0, "imposter"]
     assert "Expected value of type 'Leaf'" in result.errors[0].message
+
+
+async def test_plain_data_fields_are_read_as_leaves(counted: None) -> None:
+    """The fast write of plain leaves is what the queries above exercise."""
+    graphql = graphql_schema(LEAN)
+    operation = parse("{ labelled { name code on } }").definitions[0]
+    shape = shape_of(graphql, operation, {})  # type: ignore[arg-type]
+    root = shape.fields(graphql.query_type, shape.root)  # type: ignore[arg-type]
+    labelled = graphql.get_type("Labelled")
+    fields = shape.fields(labelled, root[0].nodes)  # type: ignore[arg-type]
+    assert [(f.key, f.leaf and f.leaf[1]) for f in fields] == [
+        ("name", str),
+        ("code", str),
+        ("on", bool),
+    ]
+    assert await run(LEAN, "{ labelled { name code on } }") == await run(
+        REFERENCE, "{ labelled { name code on } }"
+    )
