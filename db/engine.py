@@ -155,6 +155,11 @@ def write_options(engine: AsyncEngine) -> dict[str, Any]:
     return {WRITE_OPTION: True, "isolation_level": "READ COMMITTED"}
 
 
+def reads_autocommit(engine: AsyncEngine) -> bool:
+    """Whether reads run outside any transaction (PostgreSQL, unless behind PgBouncer)."""
+    return engine.get_execution_options().get(_READS) == "AUTOCOMMIT"
+
+
 def read_options(engine: AsyncEngine) -> dict[str, Any]:
     """The options write_options changed, back as the engine reads."""
     if engine.dialect.name == "sqlite":

@@ -15,6 +15,7 @@ from sqlalchemy import Select, and_, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db import orders
+from db.connections import read
 from db.dialects import among
 from db.models import product_tags, products, tags
 from db.paging import (
@@ -37,37 +38,41 @@ TAG_COLUMNS = (tags.c.id, tags.c.name, tags.c.name_key, tags.c.created_at)
 PRODUCT_COLUMNS = (products.c.id, products.c.name, products.c.created_at, products.c.updated_at)
 
 
+# Rows by position (TAG_COLUMNS, PRODUCT_COLUMNS): SQLAlchemy's rows and asyncpg's records
+# (db.connections.read) alike.
+
+
 def tag_record(row: Any) -> TagRecord:
-    return TagRecord(row.id, row.name, row.name_key, row.created_at)
+    return TagRecord(row[0], row[1], row[2], row[3])
 
 
 def product_record(row: Any) -> ProductRecord:
-    return ProductRecord(row.id, row.name, row.created_at, row.updated_at)
+    return ProductRecord(row[0], row[1], row[2], row[3])
 
 
 async def tags_by_ids(connection: AsyncConnection, ids: Collection[int]) -> dict[int, TagRecord]:
     """The tags with these ids; missing ids are simply absent."""
-    rows = await connection.execute(
-        _tags_among(connection.engine.dialect.name, "id"), {"keys": list(ids)}
+    rows = await read(
+        connection, _tags_among(connection.engine.dialect.name, "id"), {"keys": list(ids)}
     )
-    return {row.id: tag_record(row) for row in rows}
+    return {row[0]: tag_record(row) for row in rows}
 
 
 async def tags_by_keys(connection: AsyncConnection, keys: Collection[str]) -> dict[str, TagRecord]:
     """The tags whose name keys (see db.names.tag_key) are among these."""
     statement = _tags_among(connection.engine.dialect.name, "name_key")
-    rows = await connection.execute(statement, {"keys": list(keys)})
-    return {row.name_key: tag_record(row) for row in rows}
+    rows = await read(connection, statement, {"keys": list(keys)})
+    return {row[2]: tag_record(row) for row in rows}
 
 
 async def products_by_ids(
     connection: AsyncConnection, ids: Collection[int]
 ) -> dict[int, ProductRecord]:
     """The products with these ids; missing ids are simply absent."""
-    rows = await connection.execute(
-        _products_among(connection.engine.dialect.name), {"ids": list(ids)}
+    rows = await read(
+        connection, _products_among(connection.engine.dialect.name), {"ids": list(ids)}
     )
-    return {row.id: product_record(row) for row in rows}
+    return {row[0]: product_record(row) for row in rows}
 
 
 async def tags_for_products(
@@ -94,9 +99,9 @@ async def tags_for_products(
     params = {"ids": list(product_ids), **slice_params(window), **_link_params(where)}
     statement = _tags_page(order, slice_shape(window), _link_shape(where))
     grouped: dict[int, list[TagLink]] = defaultdict(list)
-    for product_id, priority, added_at, tag_id, name, key, created_at, _rn in (
-        await connection.execute(statement, params)
-    ).all():
+    for product_id, priority, added_at, tag_id, name, key, created_at, _rn in await read(
+        connection, statement, params
+    ):
         grouped[product_id].append(
             TagLink(TagRecord(tag_id, name, key, created_at), priority, added_at)
         )
@@ -132,9 +137,9 @@ async def products_for_tags(
     params = {"ids": list(tag_ids), **slice_params(window), **_link_params(where)}
     statement = _products_page(order, slice_shape(window), _link_shape(where))
     grouped: dict[int, list[ProductLink]] = defaultdict(list)
-    for tag_id, priority, added_at, product_id, name, created_at, updated_at, _rn in (
-        await connection.execute(statement, params)
-    ).all():
+    for tag_id, priority, added_at, product_id, name, created_at, updated_at, _rn in await read(
+        connection, statement, params
+    ):
         product = ProductRecord(product_id, name, created_at, updated_at)
         grouped[tag_id].append(ProductLink(product, priority, added_at))
     return {tid: take(links, window) for tid, links in grouped.items()}
@@ -230,7 +235,7 @@ async def tag_counts(
     """How many tags each product has (that meet the conditions); absent means 0."""
     statement = _counts("product_id", _link_shape(where))
     params = {"ids": list(product_ids), **_link_params(where)}
-    return {pid: n for pid, n in await connection.execute(statement, params)}
+    return {pid: n for pid, n in await read(connection, statement, params)}
 
 
 async def product_counts(
@@ -239,7 +244,7 @@ async def product_counts(
     """How many products each tag has (by links that meet the conditions); absent means 0."""
     statement = _counts("tag_id", _link_shape(where))
     params = {"ids": list(tag_ids), **_link_params(where)}
-    return {tid: n for tid, n in await connection.execute(statement, params)}
+    return {tid: n for tid, n in await read(connection, statement, params)}
 
 
 @lru_cache(maxsize=64)
@@ -260,7 +265,7 @@ async def tag_ids_among(
     """For each product, which of `tag_ids` it has: the basis of has-tags questions."""
     params = {"product_ids": list(product_ids), "tag_ids": list(tag_ids)}
     found: dict[int, set[int]] = defaultdict(set)
-    for pid, tid in await connection.execute(_links_among(), params):
+    for pid, tid in await read(connection, _links_among(), params):
         found[pid].add(tid)
     return found
 

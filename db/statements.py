@@ -39,6 +39,11 @@ def instrument(engine: AsyncEngine) -> None:
 def _before_cursor_execute(
     _conn: Any, _cursor: Any, statement: str, *_args: Any, **_kwargs: Any
 ) -> None:
+    note(statement)
+
+
+def note(statement: str) -> None:
+    """Count a statement run without SQLAlchemy's cursor (db.connections' direct reads)."""
     log = _current.get()
     if log is None or statement.lstrip().upper().startswith(_NOT_COUNTED):
         return

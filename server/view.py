@@ -69,6 +69,8 @@ class CatalogView:
         self._limits = schema.limits
         self._max_batch = settings.max_batch
         self._graphiql = settings.graphiql
+        # Traced statements are SQLAlchemy's: with tracing on, reads stay on its cursor.
+        self._direct_reads = not settings.otel_endpoint
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         response = await self._respond(Request(scope, receive), RequestState.of(scope))
@@ -122,7 +124,12 @@ class CatalogView:
         its operations may write, and the client's consistency token, decide which
         database node serves its reads (db.replicas)."""
         writes = any(plan is not None and plan.operation_type == "mutation" for plan in plans)
-        return open_request(self._databases, writes=writes, min_position=_position(request))
+        return open_request(
+            self._databases,
+            writes=writes,
+            min_position=_position(request),
+            direct_reads=self._direct_reads,
+        )
 
     async def _answer(
         self,
