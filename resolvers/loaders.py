@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from functools import partial
+from functools import cached_property, partial
 from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -36,21 +36,47 @@ HasKey = tuple[int, tuple[int, ...]]
 class Loaders:
     """The loaders of one request. Built fresh per request (and after each write).
 
-    Each load function is a module function bound to the connection, not a method: a
-    loader that pointed back at this object would make a reference cycle, and everything
-    the request loaded would then wait for the cycle collector instead of being freed
-    when the request ends (server/heap.py).
+    Each loader is made on first use: a request uses one or two of them. Each load
+    function is a module function bound to the connection, not a method: a loader that
+    pointed back at this object would make a reference cycle, and everything the request
+    loaded would then wait for the cycle collector instead of being freed when the
+    request ends (server/heap.py).
     """
 
     def __init__(self, connection: AsyncConnection) -> None:
-        self.product = DataLoader(partial(_products, connection))
-        self.tag = DataLoader(partial(_tags, connection))
-        self.tag_by_key = DataLoader(partial(_tags_by_key, connection))
-        self.tags_page = DataLoader(partial(_tag_pages, connection))
-        self.products_page = DataLoader(partial(_product_pages, connection))
-        self.tag_count = DataLoader(partial(_tag_counts, connection))
-        self.product_count = DataLoader(partial(_product_counts, connection))
-        self.tag_ids_among = DataLoader(partial(_tag_ids_among, connection))
+        self._connection = connection
+
+    @cached_property
+    def product(self) -> DataLoader[int, ProductRecord | None]:
+        return DataLoader(partial(_products, self._connection))
+
+    @cached_property
+    def tag(self) -> DataLoader[int, TagRecord | None]:
+        return DataLoader(partial(_tags, self._connection))
+
+    @cached_property
+    def tag_by_key(self) -> DataLoader[str, TagRecord | None]:
+        return DataLoader(partial(_tags_by_key, self._connection))
+
+    @cached_property
+    def tags_page(self) -> DataLoader[PageKey, TagLinkPage]:
+        return DataLoader(partial(_tag_pages, self._connection))
+
+    @cached_property
+    def products_page(self) -> DataLoader[PageKey, ProductLinkPage]:
+        return DataLoader(partial(_product_pages, self._connection))
+
+    @cached_property
+    def tag_count(self) -> DataLoader[CountKey, int]:
+        return DataLoader(partial(_tag_counts, self._connection))
+
+    @cached_property
+    def product_count(self) -> DataLoader[CountKey, int]:
+        return DataLoader(partial(_product_counts, self._connection))
+
+    @cached_property
+    def tag_ids_among(self) -> DataLoader[HasKey, set[int]]:
+        return DataLoader(partial(_tag_ids_among, self._connection))
 
 
 async def _products(connection: AsyncConnection, ids: Sequence[int]) -> list[ProductRecord | None]:
