@@ -5,7 +5,8 @@ response's dicts), nearly all freed by reference counting when the request ends.
 still runs its cycle collector every 700 allocations, and each older collection walks
 every object the process holds: the modules, the schema and the plan cache built at
 start-up, hundreds of thousands of objects that never become garbage. Measured, that was
-a third of the CPU time of a 50-product page (docs/performance.md, "The garbage collector").
+a third to a half of the CPU time of a catalog page (docs/performance.md, "The garbage
+collector").
 
 `settle` runs once per process, after the app is built and before the first request:
 everything start-up made is frozen (`gc.freeze`: left out of every later collection) and
