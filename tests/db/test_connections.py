@@ -89,16 +89,18 @@ async def test_reads_after_a_write_see_it_and_run_outside_a_transaction_again(
 
 
 @pytest.mark.postgres_only
+@pytest.mark.parametrize("way", ["execute", "read"])
 async def test_a_read_cancelled_midway_loses_its_connection_and_the_next_read_gets_another(
-    engine: AsyncEngine, admin: AsyncEngine
+    engine: AsyncEngine, admin: AsyncEngine, way: str
 ) -> None:
-    """SQLAlchemy invalidates a connection whose statement is cancelled (an exit exception
-    mid-statement): it is closed, never pooled; the request's next read reconnects."""
+    """A connection whose statement is cancelled is invalidated (SQLAlchemy does it for an
+    exit exception mid-statement, RequestConnection.read for its direct reads): closed,
+    never pooled, its backend gone; the request's next read reconnects."""
     async with open_request(engine, writes=False) as connection:
         first_pid = (await connection.execute(text("SELECT pg_backend_pid()"))).scalar_one()
         with pytest.raises(TimeoutError):
             async with asyncio.timeout(0.2):
-                await connection.execute(text("SELECT pg_sleep(5)"))
+                await getattr(connection, way)(text("SELECT pg_sleep(5)"))
         assert connection.invalidated
         pid = (await connection.execute(text("SELECT pg_backend_pid()"))).scalar_one()
         count = (await connection.execute(select(products.c.id))).all()
@@ -106,6 +108,13 @@ async def test_a_read_cancelled_midway_loses_its_connection_and_the_next_read_ge
     assert pid != first_pid
     assert count == []
     assert await backends_in_transaction(admin) == []
+    sleeping = text("SELECT count(*) FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(5)'")
+    async with admin.connect() as watcher:
+        for _ in range(50):  # the closed connection's backend goes away within moments
+            if (await watcher.execute(sleeping)).scalar_one() == 0:
+                break
+            await asyncio.sleep(0.1)
+        assert (await watcher.execute(sleeping)).scalar_one() == 0
 
 
 @pytest.mark.postgres_only

@@ -1,5 +1,5 @@
 """Reads on asyncpg directly (RequestConnection.read): the same rows as SQLAlchemy's,
-counted alike, and as safe when a connection dies or a read is cancelled."""
+counted alike, and as safe when a connection dies (a cancelled read: test_connections)."""
 
 from __future__ import annotations
 
@@ -108,25 +108,3 @@ async def test_a_connection_that_died_fails_its_read_as_unavailable_then_the_nex
 
     assert sorted(again) == sorted(products)
     assert await backends_in_transaction(admin) == []
-
-
-async def test_a_direct_read_cancelled_midway_loses_its_connection(
-    engine: AsyncEngine, admin: AsyncEngine
-) -> None:
-    async with open_request(engine, writes=False) as connection:
-        first = (await connection.execute(text("SELECT pg_backend_pid()"))).scalar_one()
-        with pytest.raises(TimeoutError):
-            async with asyncio.timeout(0.2):
-                await connection.read(text("SELECT pg_sleep(5)"))
-        assert connection.invalidated
-        rows = await connection.read(text("SELECT pg_backend_pid()"))
-
-    assert rows[0][0] != first
-    assert await backends_in_transaction(admin) == []
-    sleeping = text("SELECT count(*) FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(5)'")
-    async with admin.connect() as watcher:
-        for _ in range(50):  # the terminated backend goes away within moments
-            if (await watcher.execute(sleeping)).scalar_one() == 0:
-                break
-            await asyncio.sleep(0.1)
-        assert (await watcher.execute(sleeping)).scalar_one() == 0
