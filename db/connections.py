@@ -144,10 +144,12 @@ class RequestConnection(AsyncConnection):
         sync = self.sync_connection
         assert sync is not None
         expanded = _compiled(statement, sync.dialect).construct_expanded_state(parameters)
-        if self._driver is None or self._driver[0] is not sync:
-            self._driver = (sync, (await self.get_raw_connection()).driver_connection)
+        driver = self._driver
+        if driver is None or driver[0] is not sync or driver[1].is_closed():
+            # First use, another checkout, or SQLAlchemy reconnected this one in place.
+            driver = self._driver = (sync, (await self.get_raw_connection()).driver_connection)
         try:
-            rows = await self._driver[1].fetch(expanded.statement, *_arguments(expanded))
+            rows = await driver[1].fetch(expanded.statement, *_arguments(expanded))
         except Exception:
             log.debug("a direct read failed; running it through SQLAlchemy", exc_info=True)
             return None
