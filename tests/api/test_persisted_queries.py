@@ -4,7 +4,6 @@ and in Redis; and trusted documents, where only listed operations run."""
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,7 @@ from server.persisted import MemoryDocuments, sha256_hex
 from server.settings import Settings, SettingsError
 from tests.api.conftest import WRITE_TOKEN, create_product, snapshot
 from tests.apps import MakeClient, app_clients
+from tests.services import redis_url
 
 NAMES = "query Names { products { nodes { name } } }"
 CREATE_TAG = 'mutation CreateTag { createTag(input: {name: "Sale"}) { tag { name } } }'
@@ -141,15 +141,6 @@ async def test_the_memory_store_is_bounded_by_entries_and_by_size() -> None:
 
     assert [await store.get(k) for k in "abcd"] == [None, None, None, "12345678"]
     assert len(store) == 1
-
-
-def redis_url() -> str:
-    url = os.environ.get("CATALOG_TEST_REDIS_URL", "")
-    if not url:
-        if os.environ.get("CATALOG_TEST_REQUIRE_POSTGRES") == "1":
-            pytest.fail("CI must run the Redis tests: set CATALOG_TEST_REDIS_URL")
-        pytest.skip("CATALOG_TEST_REDIS_URL is not set")
-    return url
 
 
 async def test_queries_registered_through_one_app_are_found_by_another_over_redis(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import os
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
@@ -14,10 +13,10 @@ import pytest
 from db.statements import record_statements
 from server.app import create_app
 from server.settings import Settings
+from tests.services import redis_url
 
 WRITE = "cache-write-token"
 READ = "cache-read-token"
-REDIS_URL = os.environ.get("CATALOG_TEST_REDIS_URL", "")
 
 Gql = Callable[..., Awaitable[httpx.Response]]
 
@@ -30,11 +29,7 @@ def gid(kind: str, number: int) -> str:
 def cache_setting(request: pytest.FixtureRequest) -> str:
     if request.param == "memory":
         return "memory"
-    if not REDIS_URL:
-        if os.environ.get("CATALOG_TEST_REQUIRE_POSTGRES") == "1":
-            pytest.fail("CI must run the Redis cache tests: set CATALOG_TEST_REDIS_URL")
-        pytest.skip("CATALOG_TEST_REDIS_URL is not set")
-    return REDIS_URL
+    return redis_url()
 
 
 @pytest.fixture

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import os
 from typing import Any
 
 import httpx
 import pytest
 
 from tests.e2e.conftest import Server, StartServer, graphql
+from tests.services import redis_url
 
 pytestmark = pytest.mark.e2e
 
@@ -25,16 +25,6 @@ QUERY = "query ($id: ID!) { product(id: $id) { name tags { totalCount nodes { na
 
 def ask(server: Server, query: str, **variables: Any) -> httpx.Response:
     return graphql(server, TOKEN, query, **variables)
-
-
-def redis_url() -> str:
-    """The test Redis; a skip without one, a failure under CI."""
-    url = os.environ.get("CATALOG_TEST_REDIS_URL", "")
-    if not url:
-        if os.environ.get("CATALOG_TEST_REQUIRE_POSTGRES") == "1":
-            pytest.fail("CI must run the Redis cache tests: set CATALOG_TEST_REDIS_URL")
-        pytest.skip("CATALOG_TEST_REDIS_URL is not set")
-    return url
 
 
 def tag_names(response: httpx.Response) -> list[str]:
