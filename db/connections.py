@@ -20,16 +20,16 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
-from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Executable, exc
-from sqlalchemy.engine import CursorResult, Dialect
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from db import data_version, statements
 from db.dialects import is_unavailable
 from db.engine import WRITE_OPTION, read_options, reads_autocommit, write_options
+from db.expansion import expand
 from db.replicas import ReplicaSet, committed_position
 
 log = logging.getLogger("catalog.db")
@@ -115,9 +115,9 @@ class RequestConnection(AsyncConnection):
         """The rows of a read statement that is built once (as db.readers builds them).
 
         On PostgreSQL, where reads run outside any transaction, the statement runs on
-        asyncpg directly: SQLAlchemy compiles it once, each call only expands its
-        parameters (`SQLCompiler.construct_expanded_state`, public since 2.0) and asyncpg
-        runs it as a prepared statement from its own cache. That skips SQLAlchemy's
+        asyncpg directly: SQLAlchemy compiles it once, its expansion (SQLAlchemy's public
+        `SQLCompiler.construct_expanded_state`) is laid out once per length of its lists
+        (db.expansion), and asyncpg runs it as a prepared statement from its own cache. That skips SQLAlchemy's
         per-statement work, about half of a small read's CPU time (docs/performance.md).
         Rows come back as asyncpg records: by position, like SQLAlchemy's rows.
 
@@ -143,13 +143,13 @@ class RequestConnection(AsyncConnection):
         """The rows from asyncpg; None when asyncpg raised (the caller runs it again)."""
         sync = self.sync_connection
         assert sync is not None
-        expanded = _compiled(statement, sync.dialect).construct_expanded_state(parameters)
+        sql, arguments = expand(statement, sync.dialect, parameters)
         driver = self._driver
         if driver is None or driver[0] is not sync or driver[1].is_closed():
             # First use, another checkout, or SQLAlchemy reconnected this one in place.
             driver = self._driver = (sync, (await self.get_raw_connection()).driver_connection)
         try:
-            rows = await driver[1].fetch(expanded.statement, *_arguments(expanded))
+            rows = await driver[1].fetch(sql, *arguments)
         except Exception:
             log.debug("a direct read failed; running it through SQLAlchemy", exc_info=True)
             return None
@@ -158,7 +158,7 @@ class RequestConnection(AsyncConnection):
             await self.invalidate()
             raise
         self._served = True
-        statements.note(expanded.statement)
+        statements.note(sql)
         return rows
 
     def _on_replica(self) -> bool:
@@ -267,21 +267,6 @@ async def read(
 
 def _reads_directly(engine: AsyncEngine) -> bool:
     return engine.dialect.driver == "asyncpg" and reads_autocommit(engine)
-
-
-@lru_cache(maxsize=1024)
-def _compiled(statement: Executable, dialect: Dialect) -> Any:
-    """A read statement compiled once for its dialect (statements are built once too)."""
-    return statement.compile(dialect=dialect)  # type: ignore[attr-defined]
-
-
-def _arguments(expanded: Any) -> list[Any]:
-    """The expanded parameters in their positions, through their types' bind processors."""
-    values, processors = expanded.parameters, expanded.processors
-    return [
-        processors[name](values[name]) if name in processors else values[name]
-        for name in expanded.positiontup
-    ]
 
 
 @asynccontextmanager

@@ -115,8 +115,9 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     # Workers are separate processes: they read the same settings from the environment.
     os.environ["CATALOG_DATABASE_URL"] = settings.database_url
     # Before the app (and so prometheus_client, which reads it at import) is loaded.
-    metrics_dir, made = _metrics_dir()
-    os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
+    metrics_dir, made = _metrics_dir(args.workers)
+    if metrics_dir:
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
     protocol, no_header_bound = http_protocol()
     if no_header_bound:
         print(f"catalog: WARNING: {no_header_bound}", file=sys.stderr)
@@ -165,15 +166,19 @@ def _upgrade(settings: Settings) -> int:
     return 0
 
 
-def _metrics_dir() -> tuple[str, bool]:
-    """Where this start's processes share their metrics, and whether we made it.
+def _metrics_dir(workers: int) -> tuple[str, bool]:
+    """Where this start's processes share their metrics ("" for none), and whether we made it.
 
     PROMETHEUS_MULTIPROC_DIR from the environment is used when set, emptied of an earlier
-    run's files first (as prometheus_client requires); otherwise a fresh temporary directory,
-    removed at exit. Set before prometheus_client is imported (it reads it at import).
+    run's files first (as prometheus_client requires). Otherwise several workers get a
+    fresh temporary directory, removed at exit, and a single process none: it counts in
+    memory, without the multiprocess files' per-update cost. Set before prometheus_client
+    is imported (it reads it at import).
     """
     given = os.environ.get("PROMETHEUS_MULTIPROC_DIR", "").strip()
     if not given:
+        if workers <= 1:
+            return "", False
         return tempfile.mkdtemp(prefix="catalog-metrics-"), True
     os.makedirs(given, exist_ok=True)
     for stale in glob.glob(os.path.join(given, "*.db")):

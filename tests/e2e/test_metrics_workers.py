@@ -96,13 +96,18 @@ def test_metrics_sum_the_counts_of_both_workers(
     assert list(metrics_dir.glob("counter_*.db"))  # counters stay: they are totals
 
 
-def test_one_worker_serves_its_metrics_from_a_directory_of_its_own(
-    database_url: str, start_server: StartServer
+def test_one_worker_counts_in_memory_with_no_metrics_directory(
+    database_url: str, start_server: StartServer, tmp_path: Path
 ) -> None:
-    server = start_server(database_url)  # the CLI makes (and removes) the metrics directory
+    scratch = tmp_path / "scratch"  # where the CLI would make a metrics directory
+    scratch.mkdir()
+    environment = {"TMPDIR": str(scratch), "PROMETHEUS_MULTIPROC_DIR": ""}
+    server = start_server(database_url, **environment)
     for _ in range(3):
         response = httpx.post(server.graphql, json={"query": QUERY}, timeout=10)
         assert "errors" not in response.json(), response.text
     page = parse(httpx.get(f"{server.url}/metrics", timeout=10).text)
     series = {"operation": "CountProducts", "type": "query", "outcome": "ok"}
     assert value(page, "catalog_requests_total", **series) == 3
+    # One process keeps its counts in memory: no directory of metric files was made.
+    assert list(scratch.iterdir()) == []
