@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import uuid
 from collections.abc import Mapping
 
 import orjson
@@ -21,6 +20,8 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from server.tracking import new_request_id
 
 log = logging.getLogger("catalog.request")
 
@@ -62,7 +63,7 @@ class JsonErrors:
             await response(scope, receive, send)
         except Exception as error:
             if started:  # too late for a response: the client sees the connection end
-                _log_unexpected(scope, uuid.uuid4().hex[:16], error)
+                _log_unexpected(scope, new_request_id(), error)
                 return
             await _internal_error(scope, receive, send, error)
         else:
@@ -73,7 +74,7 @@ class JsonErrors:
 async def _internal_error(
     scope: Scope, receive: Receive, send: Send, error: Exception | None
 ) -> None:
-    request_id = uuid.uuid4().hex[:16]
+    request_id = new_request_id()
     _log_unexpected(scope, request_id, error)
     response = json_error(
         500,
@@ -106,7 +107,7 @@ def json_error(
     request_id: str | None,
     headers: Mapping[str, str] | None = None,
 ) -> Response:
-    request_id = request_id or uuid.uuid4().hex[:16]
+    request_id = request_id or new_request_id()
     extensions = {"code": code, "requestId": request_id}
     body = orjson.dumps({"errors": [{"message": message, "extensions": extensions}]})
     return Response(

@@ -16,6 +16,7 @@ during its transition). An `Accept` naming neither and no wildcard for them is a
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 JSON = "application/json"
@@ -28,8 +29,10 @@ class _Range:
     quality: float
 
 
+@lru_cache(maxsize=64)
 def negotiate(accept: str | None) -> str | None:
-    """The media type to answer in, or None when the client accepts neither of ours."""
+    """The media type to answer in, or None when the client accepts neither of ours (clients
+    send a handful of distinct Accept headers: each is decided once)."""
     if accept is None or not accept.strip():
         return JSON
     ranges = _parse(accept)

@@ -147,6 +147,8 @@ class Metrics:
             registry=r,
         )
         self._replicas: tuple[Replica, ...] = ()
+        # Each request's three series by (operation label, type, outcome), looked up once.
+        self._series: dict[tuple[str, str, str], tuple[Any, Any, Any]] = {}
         # What schema.execution had counted when this object last looked (counts before
         # it was made belong to no request of its own).
         self._lean_seen = execution.lean_runs()
@@ -192,9 +194,18 @@ class Metrics:
     ) -> None:
         """Count one finished request (the view calls this once, next to its log line)."""
         kind = operation_type or "none"
-        self.requests.labels(self._operation_label(operation), kind, outcome).inc()
-        self.duration.labels(kind).observe(seconds)
-        self.statements.labels(kind).observe(statements)
+        key = (self._operation_label(operation), kind, outcome)
+        series = self._series.get(key)
+        if series is None:  # label values are bounded: names, types, outcomes
+            series = self._series[key] = (
+                self.requests.labels(*key),
+                self.duration.labels(kind),
+                self.statements.labels(kind),
+            )
+        requests, duration, statements_run = series
+        requests.inc()
+        duration.observe(seconds)
+        statements_run.observe(statements)
         if cache is not None:
             self.cache.labels(cache).inc()
         if outcome == "timeout":

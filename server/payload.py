@@ -6,6 +6,7 @@ within CATALOG_MAX_BATCH."""
 from __future__ import annotations
 
 from email.message import Message as MimeMessage
+from functools import lru_cache
 from typing import Any
 
 import orjson
@@ -99,8 +100,10 @@ def _check_operation_name(operation: Operation) -> None:
         raise bad_request("The `operationName` must be a string or null")
 
 
+@lru_cache(maxsize=64)
 def _media_type(content_type: str) -> str:
-    """The media type of a Content-Type header as sent, without its parameters."""
+    """The media type of a Content-Type header as sent, without its parameters (clients
+    send a handful of distinct headers: each is parsed once)."""
     message = MimeMessage()
     message["content-type"] = content_type
     params = message.get_params()

@@ -33,3 +33,15 @@ def test_a_record_becomes_one_json_line_with_its_fields() -> None:
     entry = json.loads(line)
     assert entry["event"] == "request"
     assert (entry["request_id"], entry["statements"]) == ("abc", 2)
+
+
+def test_each_line_is_stamped_with_the_second_of_its_own_record() -> None:
+    formatter = JsonFormatter()
+    # Within one second, into the next, and back to an earlier one (a late record).
+    for created in (1_700_000_000.2, 1_700_000_000.9, 1_700_000_001.1, 1_699_999_999.5):
+        record = logging.LogRecord("catalog.request", logging.INFO, __file__, 1, "r", (), None)
+        record.created = created
+
+        stamp = json.loads(formatter.format(record))["ts"]
+
+        assert stamp == formatter.formatTime(record, "%Y-%m-%dT%H:%M:%S")
