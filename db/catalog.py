@@ -159,9 +159,13 @@ class Catalog:
         window: Slice,
         order: Order = orders.PRODUCTS_DEFAULT,
         where: ProductFilter | None = None,
+        *,
+        timestamps: bool = True,
     ) -> Page[ProductRecord]:
-        """A page of products in any order of orders.PRODUCTS, either direction."""
-        query = self._filtered_products(select(*readers.PRODUCT_COLUMNS), where)
+        """A page of products in any order of orders.PRODUCTS, either direction (their
+        timestamps None unless `timestamps`, as db.readers reads them)."""
+        columns = readers.product_columns(timestamps)
+        query = self._filtered_products(select(*columns), where)
         rows = await self._page(query, orders.PRODUCTS[order.field], order, window)
         items, more = take([readers.product_record(r) for r in rows], window)
         return Page(items, more)
@@ -175,9 +179,13 @@ class Catalog:
         window: Slice,
         order: Order = orders.TAGS_DEFAULT,
         name_contains: str | None = None,
+        *,
+        timestamps: bool = True,
     ) -> Page[TagRecord]:
-        """A page of tags in any order of orders.TAGS (by name: case-insensitively)."""
-        query = _tag_name_filter(select(*readers.TAG_COLUMNS), name_contains)
+        """A page of tags in any order of orders.TAGS (by name: case-insensitively), their
+        timestamps None unless `timestamps`."""
+        columns = readers.tag_columns(timestamps)
+        query = _tag_name_filter(select(*columns), name_contains)
         rows = await self._page(query, orders.TAGS[order.field], order, window)
         items, more = take([readers.tag_record(r) for r in rows], window)
         return Page(items, more)

@@ -117,8 +117,9 @@ class RequestConnection(AsyncConnection):
         On PostgreSQL, where reads run outside any transaction, the statement runs on
         asyncpg directly: SQLAlchemy compiles it once, its expansion (SQLAlchemy's public
         `SQLCompiler.construct_expanded_state`) is laid out once per length of its lists
-        (db.expansion), and asyncpg runs it as a prepared statement from its own cache. That skips SQLAlchemy's
-        per-statement work, about half of a small read's CPU time (docs/performance.md).
+        (db.expansion), and asyncpg runs it as a prepared statement from its own cache.
+        That skips SQLAlchemy's per-statement work, about half of a small read's CPU time
+        (docs/performance.md).
         Rows come back as asyncpg records: by position, like SQLAlchemy's rows.
 
         Everything else runs the documented way, through `execute`: SQLite, PgBouncer

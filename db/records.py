@@ -1,4 +1,8 @@
-"""Plain, frozen results the data layer hands out: no ORM state, nothing lazy."""
+"""Plain, frozen results the data layer hands out: no ORM state, nothing lazy.
+
+The timestamps (created_at, updated_at, added_at) are None in the records of a request
+that reads none (db.readers, `timestamps=False`); nothing that reads them runs there.
+"""
 
 from __future__ import annotations
 

@@ -28,10 +28,13 @@ class RequestContext:
     # The request's plan (schema.plans.Plan), made once by the view. Typed loosely:
     # resolvers never import the schema layer.
     plan: Any = None
+    # Whether any operation of the request may read a timestamp (schema.plans); False
+    # leaves them out of every read (db.readers).
+    timestamps: bool = True
     loaders: Loaders = field(init=False)
 
     def __post_init__(self) -> None:
-        self.loaders = Loaders(self.db)
+        self.loaders = Loaders(self.db, timestamps=self.timestamps)
 
     def catalog(self) -> Catalog:
         return Catalog(self.db, max_items=self.limits.max_items)
@@ -46,8 +49,8 @@ class RequestContext:
         the loaders hold would otherwise wait for the cycle collector (server/heap.py)
         instead of being freed as the request ends.
         """
-        self.loaders = Loaders(self.db)
+        self.loaders = Loaders(self.db, timestamps=self.timestamps)
 
     def after_write(self) -> None:
         """Forget everything loaded so far: what follows a write must see it."""
-        self.loaders = Loaders(self.db)
+        self.loaders = Loaders(self.db, timestamps=self.timestamps)

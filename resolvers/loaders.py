@@ -41,30 +41,34 @@ class Loaders:
     pointed back at this object would make a reference cycle, and everything the request
     loaded would then wait for the cycle collector instead of being freed when the
     request ends (server/heap.py).
+
+    `timestamps=False`: the request reads no timestamps, and its records hold None there
+    (db.readers).
     """
 
-    def __init__(self, connection: AsyncConnection) -> None:
+    def __init__(self, connection: AsyncConnection, *, timestamps: bool = True) -> None:
         self._connection = connection
+        self._timestamps = timestamps
 
     @cached_property
     def product(self) -> DataLoader[int, ProductRecord | None]:
-        return DataLoader(partial(_products, self._connection))
+        return DataLoader(partial(_products, self._connection, self._timestamps))
 
     @cached_property
     def tag(self) -> DataLoader[int, TagRecord | None]:
-        return DataLoader(partial(_tags, self._connection))
+        return DataLoader(partial(_tags, self._connection, self._timestamps))
 
     @cached_property
     def tag_by_key(self) -> DataLoader[str, TagRecord | None]:
-        return DataLoader(partial(_tags_by_key, self._connection))
+        return DataLoader(partial(_tags_by_key, self._connection, self._timestamps))
 
     @cached_property
     def tags_page(self) -> DataLoader[PageKey, TagLinkPage]:
-        return DataLoader(partial(_tag_pages, self._connection))
+        return DataLoader(partial(_tag_pages, self._connection, self._timestamps))
 
     @cached_property
     def products_page(self) -> DataLoader[PageKey, ProductLinkPage]:
-        return DataLoader(partial(_product_pages, self._connection))
+        return DataLoader(partial(_product_pages, self._connection, self._timestamps))
 
     @cached_property
     def tag_count(self) -> DataLoader[CountKey, int]:
@@ -79,33 +83,41 @@ class Loaders:
         return DataLoader(partial(_tag_ids_among, self._connection))
 
 
-async def _products(connection: AsyncConnection, ids: Sequence[int]) -> list[ProductRecord | None]:
-    found = await readers.products_by_ids(connection, ids)
+async def _products(
+    connection: AsyncConnection, timestamps: bool, ids: Sequence[int]
+) -> list[ProductRecord | None]:
+    found = await readers.products_by_ids(connection, ids, timestamps=timestamps)
     return [found.get(i) for i in ids]
 
 
-async def _tags(connection: AsyncConnection, ids: Sequence[int]) -> list[TagRecord | None]:
-    found = await readers.tags_by_ids(connection, ids)
+async def _tags(
+    connection: AsyncConnection, timestamps: bool, ids: Sequence[int]
+) -> list[TagRecord | None]:
+    found = await readers.tags_by_ids(connection, ids, timestamps=timestamps)
     return [found.get(i) for i in ids]
 
 
-async def _tags_by_key(connection: AsyncConnection, keys: Sequence[str]) -> list[TagRecord | None]:
-    found = await readers.tags_by_keys(connection, keys)
+async def _tags_by_key(
+    connection: AsyncConnection, timestamps: bool, keys: Sequence[str]
+) -> list[TagRecord | None]:
+    found = await readers.tags_by_keys(connection, keys, timestamps=timestamps)
     return [found.get(k) for k in keys]
 
 
-async def _tag_pages(connection: AsyncConnection, keys: Sequence[PageKey]) -> list[TagLinkPage]:
+async def _tag_pages(
+    connection: AsyncConnection, timestamps: bool, keys: Sequence[PageKey]
+) -> list[TagLinkPage]:
     async def read(ids: list[int], args: tuple[Any, ...]) -> dict[int, TagLinkPage]:
-        return await readers.tags_for_products(connection, ids, *args)
+        return await readers.tags_for_products(connection, ids, *args, timestamps=timestamps)
 
     return await _grouped(keys, read, ([], False))
 
 
 async def _product_pages(
-    connection: AsyncConnection, keys: Sequence[PageKey]
+    connection: AsyncConnection, timestamps: bool, keys: Sequence[PageKey]
 ) -> list[ProductLinkPage]:
     async def read(ids: list[int], args: tuple[Any, ...]) -> dict[int, ProductLinkPage]:
-        return await readers.products_for_tags(connection, ids, *args)
+        return await readers.products_for_tags(connection, ids, *args, timestamps=timestamps)
 
     return await _grouped(keys, read, ([], False))
 

@@ -211,7 +211,7 @@ async def products(
     """A page of products in the order asked for (by databaseId when none is)."""
     sort = orders.PRODUCTS[order.field]
     window = page_window(ctx, args, "products", sort, order)
-    page = await ctx.catalog().products_page(window, order, where)
+    page = await ctx.catalog().products_page(window, order, where, timestamps=ctx.timestamps)
     return paged((page.items, page.has_next), window, "products", order, sort)
 
 
@@ -226,7 +226,7 @@ async def tags(
     sort = orders.TAGS[order.field]
     window = page_window(ctx, args, "tags", sort, order)
     name_part = _name_part("filter.nameContains", name_contains)
-    page = await ctx.catalog().tags_page(window, order, name_part)
+    page = await ctx.catalog().tags_page(window, order, name_part, timestamps=ctx.timestamps)
     return paged((page.items, page.has_next), window, "tags", order, sort)
 
 

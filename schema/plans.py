@@ -3,12 +3,13 @@
 A request names a document and (maybe) an operation of it. Everything that follows from
 those two alone is decided once and kept in a `Plan`: the token count (before parsing), the
 parse, the chosen operation and its type, validation (the shape limits included), the
-canonical text the response cache files a query under, and as much of the cost check as
-does not depend on the variables. `Plans` keeps the plans in a bounded LRU keyed by the
-document's SHA-256 and the operation name; the view asks it once per operation and hands
-the plan on (`RequestContext.plan`), and the `Planning` extension gives Strawberry the
-plan's document and verdicts, so a repeated document is never parsed, validated or
-analysed again.
+canonical text the response cache files a query under, as much of the cost check as does
+not depend on the variables, and whether the document reads any timestamp (when no
+operation of a request does, its reads leave them out: db.readers). `Plans` keeps the
+plans in a bounded LRU keyed by the document's SHA-256 and the operation name; the view
+asks it once per operation and hands the plan on (`RequestContext.plan`), and the
+`Planning` extension gives Strawberry the plan's document and verdicts, so a repeated
+document is never parsed, validated or analysed again.
 """
 
 from __future__ import annotations
@@ -21,10 +22,15 @@ from typing import Any
 
 from graphql import (
     DocumentNode,
+    FieldNode,
     GraphQLError,
+    GraphQLInterfaceType,
+    GraphQLObjectType,
     GraphQLSchema,
     OperationDefinitionNode,
     OperationType,
+    SelectionSetNode,
+    get_named_type,
     parse,
     print_ast,
     specified_rules,
@@ -39,6 +45,10 @@ from schema.limits import count_tokens, limit_error
 from schema.validation import validate_document, validation_rules
 
 PLANS = 1024  # documents kept; each holds its parsed document and its verdicts
+
+# Besides the DateTime fields, the fields whose answers may come from a row's timestamps:
+# the cursors (a cursor of an order by time holds one).
+CURSOR_FIELDS = frozenset({"cursor", "startCursor", "endCursor"})
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -65,6 +75,9 @@ class Plan:
     static_cost: Verdict | None
     schema: GraphQLSchema
     limits: Limits
+    # Whether any field of the document, by name, may read a timestamp: every DateTime
+    # field and every cursor (`timestamp_fields`). True when it did not parse.
+    reads_timestamps: bool = True
 
     @property
     def chosen_name(self) -> str | None:
@@ -103,6 +116,7 @@ class Plans:
         self.made = 0  # plans made so far (each one a parse, a validation, an analysis)
         self._hide_suggestions = not introspection
         self._rules = validation_rules(limits, introspection=introspection)
+        self._timestamp_fields = timestamp_fields(schema)
         self._plans: OrderedDict[tuple[str, str | None], Plan] = OrderedDict()
 
     def __len__(self) -> int:
@@ -163,6 +177,7 @@ class Plans:
             operation_error=operation_error,
             operation_count=len(operations),
             validation_errors=errors,
+            reads_timestamps=_selects_any(document, self._timestamp_fields),
         )
         if operation is not None and operation.operation is OperationType.QUERY:
             fields["cache_text"] = print_ast(document)
@@ -175,6 +190,36 @@ class Plans:
     ) -> Verdict | None:
         verdict = judge(self.schema, document, operation, {}, self.limits)
         return None if verdict.read_variables else verdict
+
+
+def timestamp_fields(schema: GraphQLSchema) -> frozenset[str]:
+    """The names of the fields that may read a row's timestamps: each field of a DateTime
+    type, on any type, and the cursors."""
+    names = set(CURSOR_FIELDS)
+    for named in schema.type_map.values():
+        if isinstance(named, GraphQLObjectType | GraphQLInterfaceType):
+            for name, field in named.fields.items():
+                if get_named_type(field.type).name == "DateTime":
+                    names.add(name)
+    return frozenset(names)
+
+
+def _selects_any(document: DocumentNode, names: frozenset[str]) -> bool:
+    """Whether a field of one of these names is selected anywhere in the document (every
+    operation and fragment, aliases seen through)."""
+    pending: list[SelectionSetNode] = [
+        selections
+        for definition in document.definitions
+        if (selections := getattr(definition, "selection_set", None)) is not None
+    ]
+    while pending:
+        for selection in pending.pop().selections:
+            if isinstance(selection, FieldNode) and selection.name.value in names:
+                return True
+            inner = getattr(selection, "selection_set", None)
+            if inner is not None:
+                pending.append(inner)
+    return False
 
 
 def _chosen(

@@ -148,6 +148,9 @@ class CatalogView:
             limits=self._limits,
             access="write" if self._tokens.may_write(caller) else "read",
             request_id=state.request_id,
+            # The loaders serve every operation of a batch: one that reads a timestamp
+            # makes them all read theirs.
+            timestamps=any(plan is None or plan.reads_timestamps for plan in plans),
         )
         allowed = self._tokens.allowed(caller, request.method)
         query = self._cacheable(payload, plans[0], caller) if isinstance(payload, dict) else None

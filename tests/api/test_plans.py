@@ -162,3 +162,33 @@ async def test_a_refusal_from_the_plan_is_answered_as_before(parses: Calls) -> N
         ]
 
     assert parses.count == 0
+
+
+@pytest.mark.parametrize(
+    ("document", "reads"),
+    [
+        ("{ products { nodes { id name tags { nodes { name } } } } }", False),
+        ("{ __typename }", False),
+        ("{ products { nodes { when: createdAt } } }", True),  # through an alias
+        ("{ product(id: 1) { updatedAt } }", True),
+        ("{ node(id: 1) { ... on Product { tags { edges { addedAt } } } } }", True),
+        ("{ tags { nodes { ...T } } } fragment T on Tag { createdAt }", True),
+        ("{ products { edges { cursor } } }", True),
+        ("{ products { pageInfo { endCursor } } }", True),
+        ("{ tags { pageInfo { startCursor hasNextPage } } }", True),
+        ("{ products { pageInfo { hasNextPage } } }", False),
+        (
+            "mutation { removeTags(input: {productId: 1, tagIds: []}) { userErrors { code } } }",
+            False,
+        ),
+        ("{ products { nodes {", True),  # does not parse: nothing is left out
+    ],
+)
+def test_a_plan_knows_whether_its_document_may_read_a_timestamp(document: str, reads: bool) -> None:
+    assert plans().plan(document).reads_timestamps is reads
+
+
+def test_every_datetime_field_and_cursor_counts_as_reading_a_timestamp() -> None:
+    names = schema.plans.timestamp_fields(graphql_schema(build_schema()))
+
+    assert names == {"createdAt", "updatedAt", "addedAt", "cursor", "startCursor", "endCursor"}

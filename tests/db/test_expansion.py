@@ -30,9 +30,8 @@ def sqlalchemy_expansion(statement: Executable, parameters: dict[str, Any]) -> t
 
 
 def tags_page(window: Slice) -> Executable:
-    return readers._tags_page(
-        orders.TAG_LINKS_DEFAULT, slice_shape(window), readers._link_shape(None)
-    )
+    shape, links = slice_shape(window), readers._link_shape(None)
+    return readers._tags_page(orders.TAG_LINKS_DEFAULT, shape, links, True)
 
 
 @pytest.mark.parametrize("count", [0, 1, 2, 7])
