@@ -18,7 +18,7 @@ from collections.abc import Collection, Sequence
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, bindparam, func, null, select
+from sqlalchemy import ColumnElement, Select, and_, bindparam, func, null, select, true
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db import orders
@@ -59,10 +59,14 @@ def tag_columns(timestamps: bool) -> tuple[Any, ...]:
     return (*TAG_COLUMNS[:3], _timestamp(tags.c.created_at, timestamps))
 
 
-def product_columns(timestamps: bool) -> tuple[Any, ...]:
-    """PRODUCT_COLUMNS, the timestamps NULL unless `timestamps`."""
-    created, updated = products.c.created_at, products.c.updated_at
-    return (*PRODUCT_COLUMNS[:2], _timestamp(created, timestamps), _timestamp(updated, timestamps))
+def product_columns(timestamps: bool, table: Any = products) -> tuple[Any, ...]:
+    """PRODUCT_COLUMNS (of `table`, products or an alias of it), the timestamps NULL unless
+    `timestamps`."""
+    created, updated = (
+        _timestamp(table.c.created_at, timestamps),
+        _timestamp(table.c.updated_at, timestamps),
+    )
+    return (table.c.id, table.c.name, created, updated)
 
 
 def tag_record(row: Any) -> TagRecord:
@@ -146,7 +150,23 @@ async def products_for_tags(
 ) -> dict[int, tuple[list[ProductLink], bool]]:
     """A page of each tag's products, in any order of orders.PRODUCT_LINKS, either direction.
 
-    Shape (the default order, forwards):
+    Shape on PostgreSQL (the default order, forwards): each tag reads its page off the
+    (tag_id, product_id) index and stops there, whatever the number of its products:
+        SELECT parent.id, w.priority, w.added_at, p.*, w.rn
+        FROM tags parent JOIN LATERAL (
+          SELECT product_id, priority, added_at,
+                 row_number() OVER (ORDER BY product_id) AS rn
+          FROM product_tags
+          WHERE tag_id = parent.id [AND the link conditions]
+                [AND product_id > :after] [AND product_id < :before]
+          ORDER BY product_id LIMIT :size + 1
+        ) w ON true JOIN products p ON p.id = w.product_id
+        WHERE parent.id IN (:ids)
+    For W2's 100 tags of about 100 products each, this took 5 ms where the window below,
+    which sorts every link of every tag first, took 17-20 ms. Ordered by name, the lateral
+    joins the products it sorts by.
+
+    Shape elsewhere (SQLite has no LATERAL):
         SELECT w.tag_id, pt.priority, pt.added_at, p.*, w.rn FROM (
           SELECT tag_id, product_id,
                  row_number() OVER (PARTITION BY tag_id ORDER BY product_id) AS rn
@@ -164,7 +184,13 @@ async def products_for_tags(
     Returns {tag_id: (links, more_beyond)}; tags without products are absent.
     """
     params = {"ids": list(tag_ids), **slice_params(window), **_link_params(where)}
-    statement = _products_page(order, slice_shape(window), _link_shape(where), timestamps)
+    dialect = connection.engine.dialect.name
+    shape, link_shape = slice_shape(window), _link_shape(where)
+    statement = (
+        _products_page_lateral(order, shape, link_shape, timestamps)
+        if dialect == "postgresql"
+        else _products_page(order, shape, link_shape, timestamps)
+    )
     grouped: dict[int, list[ProductLink]] = defaultdict(list)
     for tag_id, priority, added_at, product_id, name, created_at, updated_at, _rn in await read(
         connection, statement, params
@@ -267,6 +293,44 @@ def _products_page(
         .join(products, products.c.id == page.c.product_id)
         .where(page.c.rn <= bindparam("limit"))
         .order_by(page.c.tag_id, page.c.rn)
+    )
+
+
+@lru_cache(maxsize=512)
+def _products_page_lateral(
+    order: Order, shape: Shape, link_shape: LinkShape, timestamps: bool
+) -> Select[Any]:
+    ordering, keyset = cut(orders.PRODUCT_LINKS[order.field], order, shape)
+    parent = tags.alias("parent")
+    page = (
+        select(
+            product_tags.c.product_id,
+            product_tags.c.priority,
+            _timestamp(product_tags.c.added_at, timestamps),
+            func.row_number().over(order_by=ordering).label("rn"),
+        )
+        .where(product_tags.c.tag_id == parent.c.id)
+        .where(*_link_conditions(link_shape), *keyset)
+        .order_by(*ordering)
+        .limit(bindparam("limit"))
+    )
+    if order.field == "name":  # it sorts by the products' names: join them inside
+        page = page.join(products, products.c.id == product_tags.c.product_id)
+    window = page.lateral("w")
+    product = products.alias("product")  # not the lateral's own products (name order)
+    return (
+        select(
+            parent.c.id.label("tag_id"),
+            window.c.priority,
+            window.c.added_at,
+            *product_columns(timestamps, product),
+            window.c.rn,
+        )
+        .select_from(parent)
+        .join(window, true())
+        .join(product, product.c.id == window.c.product_id)
+        .where(parent.c.id.in_(bindparam("ids", expanding=True)))
+        .order_by(parent.c.id, window.c.rn)
     )
 
 
