@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
@@ -30,6 +31,13 @@ async def app(database_url: str) -> AsyncIterator[Starlette]:
 
 @pytest.fixture
 async def client(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
+    async with speaking_to(app) as client:
+        yield client
+
+
+@asynccontextmanager
+async def speaking_to(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of `app` over httpx's ASGI transport, with the write token."""
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app),
         base_url="http://test",

@@ -4,17 +4,17 @@ every way a document can read one still gets it, batches included."""
 from __future__ import annotations
 
 import re
+from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any
 
 import httpx
 import pytest
-from starlette.applications import Starlette
 
 from db.statements import record_statements
 from server.app import create_app
 from server.settings import Settings
-from tests.api.conftest import WRITE_TOKEN, add_tags, create_product, gql_data
+from tests.api.conftest import WRITE_TOKEN, add_tags, create_product, gql_data, speaking_to
 
 # A timestamp column read from its table (a NULL standing in for it is not). The documents
 # below neither order nor filter by a timestamp, so this finds only what is selected.
@@ -98,15 +98,10 @@ async def test_every_way_to_read_a_timestamp_gets_one(
 
 
 @pytest.fixture
-async def batching(database_url: str) -> Any:
-    app: Starlette = create_app(
-        Settings(database_url=database_url, write_tokens=(WRITE_TOKEN,), max_batch=2)
-    )
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app),
-        base_url="http://test",
-        headers={"Authorization": f"Bearer {WRITE_TOKEN}"},
-    ) as client:
+async def batching(database_url: str) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of a server that takes batches of two operations."""
+    app = create_app(Settings(database_url=database_url, write_tokens=(WRITE_TOKEN,), max_batch=2))
+    async with speaking_to(app) as client:
         yield client
     await app.state.engine.dispose()
 
