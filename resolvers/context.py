@@ -34,7 +34,10 @@ class RequestContext:
     loaders: Loaders = field(init=False)
 
     def __post_init__(self) -> None:
-        self.loaders = Loaders(self.db, timestamps=self.timestamps)
+        self.loaders = self._fresh_loaders()
+
+    def _fresh_loaders(self) -> Loaders:
+        return Loaders(self.db, timestamps=self.timestamps)
 
     def catalog(self) -> Catalog:
         return Catalog(self.db, max_items=self.limits.max_items)
@@ -49,8 +52,8 @@ class RequestContext:
         the loaders hold would otherwise wait for the cycle collector (server/heap.py)
         instead of being freed as the request ends.
         """
-        self.loaders = Loaders(self.db, timestamps=self.timestamps)
+        self.loaders = self._fresh_loaders()
 
     def after_write(self) -> None:
         """Forget everything loaded so far: what follows a write must see it."""
-        self.loaders = Loaders(self.db, timestamps=self.timestamps)
+        self.loaders = self._fresh_loaders()
