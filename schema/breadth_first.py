@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Sequence
+from enum import Enum
 from typing import Any, NamedTuple
 
 from graphql import (
@@ -45,6 +46,9 @@ from graphql.pyutils import Path, Undefined, inspect, is_iterable
 
 from schema.field_errors import RaisedErrors, runtime_type
 from schema.shapes import OperationShape
+
+# Argument values that no resolver can change in place: kept across requests.
+_IMMUTABLE = (str, int, float, bool, Enum, type(None))
 
 _FAILED = object()  # a position whose error is recorded; its slot stays None
 
@@ -112,7 +116,7 @@ class BreadthFirst:
             out.update(keys)
         middleware = self.middleware
         fields: list[tuple[_Field, GraphQLOutputType, list[Entry]]] = []
-        for key, field_nodes, field_def, reads_info, leaf in selected:
+        for key, field_nodes, field_def, reads_info, leaf, constant in selected:
             if field_def is TypeNameMetaFieldDef and middleware is None:
                 for _source, out, _path, _anchor, _awaits in items:
                     out[key] = typename
@@ -129,7 +133,7 @@ class BreadthFirst:
             field = _Field(field_nodes, f"{typename}.{field_nodes[0].name.value}")
             entries: list[Entry] = []
             try:
-                arguments = self._arguments(field_def, field_nodes[0])
+                arguments = self._arguments(field_def, field_nodes[0], constant)
             except Exception as error:
                 for _source, out, path, anchor, awaits in pending:
                     entry = [_FAILED, out, key, path, typename, anchor, None, awaits]
@@ -175,13 +179,25 @@ class BreadthFirst:
                 rest.append(item)
         return rest
 
-    def _arguments(self, field_def: GraphQLField, node: FieldNode) -> dict[str, Any]:
+    def _arguments(
+        self, field_def: GraphQLField, node: FieldNode, constant: bool
+    ) -> dict[str, Any]:
+        """The field's coerced argument values; those that name no variable are coerced
+        once per document, and kept when every value is immutable (a resolver could
+        change a list or an input object in place)."""
         if not field_def.args and not node.arguments:
             return {}
+        kept = self.shape.arguments
+        key = (id(node), id(field_def))
+        if constant and key in kept:
+            return kept[key]
         executor = self.executor
-        return get_argument_values(
+        values = get_argument_values(
             field_def, node, executor.variable_values, None, executor.hide_suggestions
         )
+        if constant and all(isinstance(value, _IMMUTABLE) for value in values.values()):
+            kept[key] = values
+        return values
 
     async def _settle(self, entries: Sequence[Entry]) -> list[Entry]:
         """Await every awaitable value in place, all at once; the entries whose awaitable

@@ -26,9 +26,13 @@ from graphql import (
     GraphQLString,
     GraphQLUnionType,
     InlineFragmentNode,
+    ListValueNode,
     NamedTypeNode,
+    ObjectValueNode,
     OperationDefinitionNode,
     SelectionSetNode,
+    ValueNode,
+    VariableNode,
     get_named_type,
     get_nullable_type,
 )
@@ -49,6 +53,9 @@ class Selected(NamedTuple):
     # type whose values its scalar serializes unchanged (str for String and ID, bool for
     # Boolean). The lean executor writes such values straight into the response.
     leaf: tuple[Callable[[Any], Any], type] | None = None
+    # Whether its arguments name no variable: their values are then the same in every
+    # request of the document, and are coerced once (OperationShape.arguments).
+    constant_arguments: bool = False
 
 
 class OperationShape:
@@ -64,6 +71,9 @@ class OperationShape:
         self.root: list[Any] = [operation]
         self.refusal = _refusal(operation, fragments)
         self._fields: dict[tuple[str, int], tuple[list[Any], list[Selected]]] = {}
+        # Coerced argument values of fields whose arguments are constant, by the ids of
+        # the field node (kept alive by the operation) and of its definition.
+        self.arguments: dict[tuple[int, int], dict[str, Any]] = {}
 
     def fields(self, runtime_type: GraphQLObjectType, nodes: list[Any]) -> list[Selected]:
         """The fields `nodes`' selections ask of an object of `runtime_type`, by response
@@ -117,8 +127,20 @@ class OperationShape:
                 or isinstance(named, GraphQLInterfaceType | GraphQLUnionType)
                 or (isinstance(named, GraphQLObjectType) and named.is_type_of is not None)
             )
-            selected.append(Selected(key, field_nodes, field, reads_info, _leaf(field)))
+            arguments = field_nodes[0].arguments or ()
+            constant = not any(_names_variable(argument.value) for argument in arguments)
+            selected.append(Selected(key, field_nodes, field, reads_info, _leaf(field), constant))
         return selected
+
+
+def _names_variable(value: ValueNode) -> bool:
+    if isinstance(value, VariableNode):
+        return True
+    if isinstance(value, ListValueNode):
+        return any(_names_variable(item) for item in value.values)
+    if isinstance(value, ObjectValueNode):
+        return any(_names_variable(item.value) for item in value.fields)
+    return False
 
 
 def _leaf(field: GraphQLField) -> tuple[Callable[[Any], Any], type] | None:

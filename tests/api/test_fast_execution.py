@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -17,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bench.workloads import W1, W2, W3, W4, W5
 from db.seed import seed_demo
 from resolvers.context import RequestContext
-from schema import CatalogSchema, build_schema, execution
+from schema import CatalogSchema, breadth_first, build_schema, execution
 from tests.api.conftest import gql, gql_data
 
 
@@ -184,3 +185,37 @@ async def test_benchmark_workloads_take_the_lean_path(
         assert "errors" not in body, (name, body)
         assert execution.fallbacks() == fallbacks, name
         assert execution.lean_runs() == lean + (name != "W4"), name
+
+
+async def test_constant_arguments_are_coerced_once_per_document(
+    sessions: async_sessionmaker[AsyncSession], seeded: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Arguments that name no variable are coerced on a document's first run only; those
+    that do, and lists (a resolver could change one in place), on every run. Each run
+    answers as graphql-core does."""
+    coerced: list[str] = []
+    coerce = breadth_first.get_argument_values
+
+    def counting(field_def: Any, node: graphql.FieldNode, *args: Any) -> dict[str, Any]:
+        coerced.append((node.alias or node.name).value)
+        return coerce(field_def, node, *args)
+
+    monkeypatch.setattr(breadth_first, "get_argument_values", counting)
+    query = (
+        'query ($n: Int) { product(id: "UHJvZHVjdDoy") { name'
+        ' hasTags(names: ["sale", "nope"], match: ANY) tags(first: $n) { nodes { name } }'
+        " more: tags(first: 1, orderBy: {field: NAME, direction: DESC}) { nodes { name } }"
+        " plain: tags { totalCount } } }"
+        # A document of this run's own: each database's run starts with nothing kept.
+        f" # {uuid.uuid4()}"
+    )
+    runs = []
+    for n in (1, 2, 1):
+        fast, reference = await both(sessions, query, {"n": n})
+        assert_agree(fast, reference)
+        assert not fast["errors"]
+        runs.append(sorted(coerced))
+        coerced.clear()
+    assert runs[0] == ["hasTags", "more", "plain", "product", "tags"]
+    # product's ID and plain's defaults are kept; more's input object is a dict.
+    assert runs[1] == runs[2] == ["hasTags", "more", "tags"]
