@@ -252,6 +252,13 @@ class Planning(SchemaExtension):
     _plan: Plan | None = None
 
     def on_parse(self) -> Iterator[None]:
+        """The plan's document instead of a parse, and its validation errors instead of a
+        validation: Strawberry validates only while no errors are set.
+
+        One hook does both (each hook costs a context manager per request). Rules that
+        other extensions add (AddValidationRules, in their on_operation) are in place
+        by now, and run per request.
+        """
         context = self.execution_context
         query = context.query
         if isinstance(query, str) and query and context.graphql_document is None:
@@ -268,14 +275,7 @@ class Planning(SchemaExtension):
                 # tracebacks of earlier raises.
                 raise plan.parse_error.with_traceback(None)
             context.graphql_document = plan.document
-        yield
-
-    def on_validate(self) -> Iterator[None]:
-        context = self.execution_context
-        plan = self._plan
-        if plan is not None and context.graphql_document is plan.document:
             errors = list(plan.validation_errors)
-            # Rules other extensions added (AddValidationRules) run per request.
             added = [r for r in context.validation_rules if r not in _DEFAULT_RULES]
             if added and plan.document is not None:
                 errors.extend(validate(graphql_schema(context.schema), plan.document, added))

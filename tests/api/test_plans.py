@@ -7,6 +7,7 @@ from typing import Any
 import graphql
 import pytest
 import strawberry.schema.schema
+from strawberry.extensions import AddValidationRules
 
 import schema.plans
 from resolvers.limits import Limits
@@ -72,6 +73,31 @@ async def test_a_repeated_execution_parses_and_validates_once(
         assert result.errors is None and result.data == {"__typename": "Query"}
 
     assert (catalog.plans.made, parses.count, validations.count) == (1, 1, 1)
+
+
+class NoTypename(graphql.ValidationRule):
+    """Refuses `__typename` at the root: a rule that another extension adds."""
+
+    def enter_field(self, node: graphql.FieldNode, *_args: Any) -> None:
+        if node.name.value == "__typename":
+            self.report_error(graphql.GraphQLError("no __typename here", node))
+
+
+async def test_rules_other_extensions_add_run_on_every_execution(
+    parses: Calls, validations: Calls
+) -> None:
+    """The plan's validation is reused, and rules added by an extension still run, each
+    time, with their errors answered as validation errors (no data)."""
+    catalog = build_schema(extra=[lambda: AddValidationRules([NoTypename])])
+
+    for _ in range(2):
+        refused = await catalog.execute("{ __typename }")
+        assert refused.data is None
+        assert [error.message for error in refused.errors or ()] == ["no __typename here"]
+    allowed = await catalog.execute("{ __schema { queryType { name } } }")
+
+    assert allowed.errors is None and allowed.data == {"__schema": {"queryType": {"name": "Query"}}}
+    assert (catalog.plans.made, parses.count, validations.count) == (2, 2, 2)
 
 
 def test_plans_beyond_the_size_are_evicted_oldest_first() -> None:
