@@ -243,7 +243,8 @@ _DEFAULT_RULES = frozenset(specified_rules)
 
 class Planning(SchemaExtension):
     """Strawberry runs on the request's plan: its document instead of a parse, its
-    validation errors instead of a validation, and its cost check before execution.
+    validation errors instead of a validation, and its cost check before execution,
+    all in one hook.
 
     The plan comes from the request context when the view put the matching one there,
     otherwise from the schema's `plans` (direct `schema.execute` calls).
@@ -252,12 +253,14 @@ class Planning(SchemaExtension):
     _plan: Plan | None = None
 
     def on_parse(self) -> Iterator[None]:
-        """The plan's document instead of a parse, and its validation errors instead of a
-        validation: Strawberry validates only while no errors are set.
+        """The plan's document instead of a parse, its validation errors instead of a
+        validation (Strawberry validates only while no errors are set), and, for a valid
+        document, its cost verdict.
 
-        One hook does both (each hook costs a context manager per request). Rules that
-        other extensions add (AddValidationRules, in their on_operation) are in place
-        by now, and run per request.
+        One hook does all three: Strawberry wraps each hook in a context manager per
+        request. Rules that other extensions add (AddValidationRules, in their
+        on_operation) are in place by now, and run per request. A refusal raised here
+        is answered as one raised when execution starts: no data, the error with its code.
         """
         context = self.execution_context
         query = context.query
@@ -281,12 +284,9 @@ class Planning(SchemaExtension):
                 errors.extend(validate(graphql_schema(context.schema), plan.document, added))
             # Setting the errors (an empty list when valid) tells Strawberry validation ran.
             context.pre_execution_errors = errors
-        yield
-
-    def on_execute(self) -> Iterator[None]:
-        plan = self._plan
-        if plan is not None:
-            error = plan.cost_error(self.execution_context.variables)
-            if error is not None:
-                raise error.with_traceback(None)
+            if not errors:
+                # The cost verdict, with this request's variables, before anything runs.
+                refused = plan.cost_error(context.variables)
+                if refused is not None:
+                    raise refused.with_traceback(None)
         yield
