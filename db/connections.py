@@ -62,6 +62,7 @@ class RequestConnection(AsyncConnection):
         self._closed = False
         self._replicas = replicas
         self._served = False  # a statement succeeded on this node: no falling back now
+        self._settled = False  # see settled()
         # The position of the request's last commit, when there are replicas to wait for
         # it (db.replicas: the consistency token); None otherwise.
         self.committed_at: int | None = None
@@ -218,6 +219,13 @@ class RequestConnection(AsyncConnection):
             if self.sync_connection is not None:
                 await super().rollback()
 
+    def settled(self) -> None:
+        """Nothing the request started is still under way: its operations ran without an
+        error, so every statement they asked for was awaited to its end. Closing then
+        gives the connection back at once, without waiting for work due on the next loop
+        turns (see close)."""
+        self._settled = True
+
     async def close(self) -> None:
         """Give the connection back to the pool (rolled back); later statements fail.
 
@@ -229,7 +237,7 @@ class RequestConnection(AsyncConnection):
             self._closed = True
             if self._holder is not None and self._holder is not asyncio.current_task():
                 self._holder.cancel()
-        else:
+        elif not self._settled:
             # Let work already scheduled (a loader batch due on the next loop turn) start
             # and queue: nothing may outlive the request's connection.
             for _ in range(2):

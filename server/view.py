@@ -160,6 +160,7 @@ class CatalogView:
             cached = await self._store.get(key)
             if cached is not None:
                 state.outcome = "cache_hit"
+                db.settled()  # its one statement, the data version, was awaited
                 return Response(cached, media_type=media_type, headers={"x-cache": "hit"})
         results = Results(state, media_type)
         try:
@@ -169,6 +170,9 @@ class CatalogView:
                 results.add(result)
         finally:
             context.release()
+        if not results.had_errors:
+            # No field failed, so every statement asked for was awaited: none is pending.
+            db.settled()
         committed = db.committed_at
         response = results.response(batch, None if committed is None else position_token(committed))
         if query is not None:

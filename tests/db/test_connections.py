@@ -18,6 +18,7 @@ from db.catalog import Catalog
 from db.connections import open_request
 from db.engine import create_engine
 from db.models import products
+from resolvers.loaders import Loaders
 from tests.db.rows import Factory
 from tests.faults.conftest import backends_in_transaction
 
@@ -73,6 +74,32 @@ async def test_a_statement_after_the_request_ended_is_refused(engine: AsyncEngin
     with pool_events(engine) as counts, pytest.raises(ResourceClosedError):
         await connection.execute(select(1))
     assert counts["checkout"] == 0
+
+
+async def test_a_loader_batch_due_when_the_request_ends_still_runs(
+    engine: AsyncEngine, make: Factory
+) -> None:
+    """A load asked for but not awaited (a field whose sibling failed, say) is dispatched
+    on a later loop turn; closing lets it run first instead of failing it."""
+    product = await make.product("Lamp")
+    connection = open_request(engine, writes=False)
+    pending = Loaders(connection, timestamps=False).product.load(product)
+
+    await connection.close()
+
+    record = await pending
+    assert record is not None and record.name == "Lamp"
+
+
+async def test_a_settled_request_gives_its_connection_back(engine: AsyncEngine) -> None:
+    with pool_events(engine) as counts:
+        async with open_request(engine, writes=False) as connection:
+            assert (await connection.execute(select(1))).scalar_one() == 1
+            connection.settled()
+        assert engine.sync_engine.pool.checkedout() == 0
+        with pytest.raises(ResourceClosedError):
+            await connection.execute(select(1))
+    assert counts["checkout"] == 1
 
 
 async def test_reads_after_a_write_see_it_and_run_outside_a_transaction_again(
