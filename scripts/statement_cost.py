@@ -93,7 +93,7 @@ async def measure(url: str) -> None:
             if message["type"] == "http.response.start":
                 status = int(message["status"])  # type: ignore[call-overload]
 
-        await app(_scope(), receive, send)
+        await app(post_scope(), receive, send)
         assert status == 200, status
 
     async def sequential() -> None:
@@ -136,7 +136,8 @@ def _product_id(number: int) -> str:
     return base64.b64encode(f"Product:{number}".encode()).decode()
 
 
-def _scope() -> dict[str, object]:
+def post_scope() -> dict[str, object]:
+    """The ASGI scope of a JSON POST to /graphql (scripts/instructions.py posts the same)."""
     return {
         "type": "http",
         "asgi": {"version": "3.0"},

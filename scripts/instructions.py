@@ -1,0 +1,146 @@
+"""Instructions per request, counted by valgrind: a figure the machine's load cannot move.
+
+    .venv/bin/python scripts/instructions.py postgresql+asyncpg://user@host/postgres
+
+Wall-clock and CPU figures on a shared machine swing by a third within minutes, which
+hides a change of a few percent. An instruction count does not: valgrind's callgrind
+counts what the process executes (the kernel's share, system calls, is not in it), and
+the same code and inputs give the same count to within a fraction of a percent.
+
+Creates a scratch database beside the one named (dropped at the end), migrates it, seeds
+the demo catalog, then runs this script's `count` mode under callgrind twice per document:
+the app (as `catalog serve` builds it) answers WARM_UP requests, then SHORT or LONG more,
+16 at a time, posted to the ASGI app directly. The difference between the two runs over
+LONG - SHORT is the cost of one request, with start-up and warm-up taken out.
+
+Documents: `{ __typename }` (what every request costs before it reads anything) and the
+bench's W3 (`product(id:)` with its tag edges). Needs valgrind (Debian's `valgrind`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import os
+import re
+import subprocess
+import sys
+import uuid
+
+import orjson
+from sqlalchemy import make_url, text
+from sqlalchemy.ext.asyncio import create_async_engine
+from starlette.types import Message
+from statement_cost import post_scope  # this folder, on the path when run as a script
+
+from bench.workloads import W3
+from db.engine import create_engine
+from db.migrate import upgrade
+from db.seed import seed_demo
+
+WARM_UP, SHORT, LONG = 200, 200, 1_000
+PRODUCTS = 300
+DOCUMENTS = {"{ __typename }": "{ __typename }", "W3": W3}
+_COLLECTED = re.compile(r"Collected : (\d+)")
+
+
+async def main(admin_url: str) -> None:
+    name = f"catalog_instructions_{uuid.uuid4().hex[:8]}"
+    admin = create_async_engine(admin_url, isolation_level="AUTOCOMMIT")
+    async with admin.connect() as connection:
+        await connection.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    try:
+        await asyncio.to_thread(upgrade, url)
+        engine = create_engine(url)
+        async with engine.connect() as connection:
+            await seed_demo(connection, products_count=PRODUCTS)
+        await engine.dispose()
+        for label in DOCUMENTS:
+            short = await asyncio.to_thread(_instructions, url, label, SHORT)
+            long = await asyncio.to_thread(_instructions, url, label, LONG)
+            print(f"{label}: {(long - short) / (LONG - SHORT):,.0f} instructions per request")
+    finally:
+        async with admin.connect() as connection:
+            await connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        await admin.dispose()
+
+
+def _instructions(url: str, label: str, requests: int) -> int:
+    """The instructions of one `count` run under callgrind."""
+    command = [
+        "valgrind",
+        "--tool=callgrind",
+        "--callgrind-out-file=/dev/null",
+        sys.executable,
+        __file__,
+        "count",
+        url,
+        label,
+        str(requests),
+    ]
+    # The same hash seed each run: dict layouts, and so the work, repeat exactly.
+    # Under valgrind a request runs some fifty times slower: no time budget may cut it.
+    env = {
+        **os.environ,
+        "PYTHONHASHSEED": "0",
+        "CATALOG_LOG_LEVEL": "INFO",
+        "CATALOG_REQUEST_TIMEOUT_MS": "600000",
+    }
+    done = subprocess.run(command, capture_output=True, text=True, env=env, check=True)
+    found = _COLLECTED.search(done.stderr)
+    if found is None:
+        raise RuntimeError(f"callgrind reported no count:\n{done.stderr[-2000:]}")
+    return int(found.group(1))
+
+
+async def count(url: str, label: str, requests: int) -> None:
+    """WARM_UP requests, then `requests` more, 16 at a time, through the whole app."""
+    from server.main import app_from_env
+
+    os.environ["CATALOG_DATABASE_URL"] = url
+    app = app_from_env()
+    query = DOCUMENTS[label]
+
+    async def request(number: int) -> None:
+        variables = {"id": base64.b64encode(f"Product:{number}".encode()).decode()}
+        body = orjson.dumps({"query": query, "variables": variables})
+        sent = False
+        status = 0
+
+        async def receive() -> Message:
+            nonlocal sent
+            if sent:
+                await asyncio.sleep(3600)
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        async def send(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+
+        await app({**post_scope(), "state": {}}, receive, send)
+        assert status == 200, status
+
+    async def run(total: int) -> None:
+        async def client(k: int) -> None:
+            for i in range(k, total, 16):
+                await request(i % PRODUCTS + 1)
+
+        await asyncio.gather(*(client(k) for k in range(16)))
+
+    async with app.router.lifespan_context(app):
+        await run(WARM_UP)
+        await run(requests)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 5 and sys.argv[1] == "count":
+        import uvloop
+
+        uvloop.run(count(sys.argv[2], sys.argv[3], int(sys.argv[4])))
+    elif len(sys.argv) == 2:
+        asyncio.run(main(sys.argv[1]))
+    else:
+        sys.exit(__doc__)
