@@ -25,17 +25,16 @@ import os
 import re
 import subprocess
 import sys
-import uuid
 
 import orjson
-from sqlalchemy import make_url, text
-from sqlalchemy.ext.asyncio import create_async_engine
 from starlette.types import Message
-from statement_cost import post_scope  # this folder, on the path when run as a script
+from statement_cost import (  # this folder, on the path when run as a script
+    post_scope,
+    scratch_database,
+)
 
 from bench.workloads import W3
 from db.engine import create_engine
-from db.migrate import upgrade
 from db.seed import seed_demo
 
 WARM_UP, SHORT, LONG = 200, 200, 1_000
@@ -45,13 +44,7 @@ _COLLECTED = re.compile(r"Collected : (\d+)")
 
 
 async def main(admin_url: str) -> None:
-    name = f"catalog_instructions_{uuid.uuid4().hex[:8]}"
-    admin = create_async_engine(admin_url, isolation_level="AUTOCOMMIT")
-    async with admin.connect() as connection:
-        await connection.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-    try:
-        await asyncio.to_thread(upgrade, url)
+    async with scratch_database(admin_url, "catalog_instructions") as url:
         engine = create_engine(url)
         async with engine.connect() as connection:
             await seed_demo(connection, products_count=PRODUCTS)
@@ -60,10 +53,6 @@ async def main(admin_url: str) -> None:
             short = await asyncio.to_thread(_instructions, url, label, SHORT)
             long = await asyncio.to_thread(_instructions, url, label, LONG)
             print(f"{label}: {(long - short) / (LONG - SHORT):,.0f} instructions per request")
-    finally:
-        async with admin.connect() as connection:
-            await connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        await admin.dispose()
 
 
 def _instructions(url: str, label: str, requests: int) -> int:

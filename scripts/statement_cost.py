@@ -24,7 +24,8 @@ import statistics
 import sys
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 
 import asyncpg
 import orjson
@@ -46,14 +47,22 @@ ROUNDS = 7
 
 
 async def main(admin_url: str) -> None:
-    name = f"catalog_cost_{uuid.uuid4().hex[:8]}"
+    async with scratch_database(admin_url, "catalog_cost") as url:
+        await measure(url)
+
+
+@asynccontextmanager
+async def scratch_database(admin_url: str, prefix: str) -> AsyncIterator[str]:
+    """A migrated database of its own beside the one `admin_url` names, dropped at the end
+    (scripts/instructions.py uses it too)."""
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
     admin = create_async_engine(admin_url, isolation_level="AUTOCOMMIT")
     async with admin.connect() as connection:
         await connection.execute(text(f'CREATE DATABASE "{name}"'))
     url = make_url(admin_url).set(database=name).render_as_string(hide_password=False)
     try:
         await asyncio.to_thread(upgrade, url)
-        await measure(url)
+        yield url
     finally:
         async with admin.connect() as connection:
             await connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
