@@ -250,8 +250,6 @@ class Planning(SchemaExtension):
     otherwise from the schema's `plans` (direct `schema.execute` calls).
     """
 
-    _plan: Plan | None = None
-
     def on_parse(self) -> Iterator[None]:
         """The plan's document instead of a parse, its validation errors instead of a
         validation (Strawberry validates only while no errors are set), and, for a valid
@@ -272,7 +270,6 @@ class Planning(SchemaExtension):
                 plan = given
             else:
                 plan = context.schema.plans.plan(query, name)  # type: ignore[attr-defined]
-            self._plan = plan
             if plan.parse_error is not None:
                 # Shared by every request of this document: raise it without the
                 # tracebacks of earlier raises.
