@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, TypeVar
 
 from sqlalchemy import (
@@ -26,11 +27,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db import names, orders, readers
 from db.associations import MAX_ITEMS, Associations
-from db.connections import write_transaction
+from db.connections import read, write_transaction
 from db.dialects import insert_ignoring_conflicts
 from db.errors import Conflict, NotFound, TooMany
 from db.models import is_storable_id, product_tags, products, tags, utcnow
-from db.paging import Order, Range, Slice, Sort, cut, slice_params, slice_shape, take
+from db.paging import Order, Range, Shape, Slice, Sort, cut, slice_params, slice_shape, take
 from db.records import Changed, Page, ProductRecord, TagRecord
 from db.references import TagRef, WantedTag
 
@@ -164,9 +165,13 @@ class Catalog:
     ) -> Page[ProductRecord]:
         """A page of products in any order of orders.PRODUCTS, either direction (their
         timestamps None unless `timestamps`, as db.readers reads them)."""
-        columns = readers.product_columns(timestamps)
-        query = self._filtered_products(select(*columns), where)
-        rows = await self._page(query, orders.PRODUCTS[order.field], order, window)
+        if where is None:  # every product: a statement built once per order and shape
+            statement = _all_products(order, slice_shape(window), timestamps)
+            rows = await self._read_page(statement, window)
+        else:
+            columns = readers.product_columns(timestamps)
+            query = self._filtered_products(select(*columns), where)
+            rows = await self._page(query, orders.PRODUCTS[order.field], order, window)
         items, more = take([readers.product_record(r) for r in rows], window)
         return Page(items, more)
 
@@ -184,9 +189,13 @@ class Catalog:
     ) -> Page[TagRecord]:
         """A page of tags in any order of orders.TAGS (by name: case-insensitively), their
         timestamps None unless `timestamps`."""
-        columns = readers.tag_columns(timestamps)
-        query = _tag_name_filter(select(*columns), name_contains)
-        rows = await self._page(query, orders.TAGS[order.field], order, window)
+        if not names.fold(name_contains or ""):  # every tag, as for products above
+            statement = _all_tags(order, slice_shape(window), timestamps)
+            rows = await self._read_page(statement, window)
+        else:
+            columns = readers.tag_columns(timestamps)
+            query = _tag_name_filter(select(*columns), name_contains)
+            rows = await self._page(query, orders.TAGS[order.field], order, window)
         items, more = take([readers.tag_record(r) for r in rows], window)
         return Page(items, more)
 
@@ -219,9 +228,13 @@ class Catalog:
 
     async def _page(self, query: S, sort: Sort, order: Order, window: Slice) -> list[Any]:
         """size + 1 rows of the slice, in reading order (see db.paging)."""
-        ordering, keyset = cut(sort, order, slice_shape(window))
-        query = query.where(*keyset).order_by(*ordering).limit(bindparam("limit"))
-        return list((await self._connection.execute(query, slice_params(window))).all())
+        statement = _sliced(query, sort, order, slice_shape(window))
+        return list((await self._connection.execute(statement, slice_params(window))).all())
+
+    async def _read_page(self, statement: Select[Any], window: Slice) -> list[Any]:
+        """The rows of a page whose statement is built once: read as db.readers read,
+        directly on the driver where the request's connection allows it."""
+        return list(await read(self._connection, statement, slice_params(window)))
 
     async def _delete(self, table: Table, row_id: int, kind: str) -> None:
         _require_storable(row_id, kind)
@@ -264,6 +277,29 @@ class _TagTerms:
         if self.priority is not None and self.priority.lte is not None:
             links = links.where(product_tags.c.priority <= self.priority.lte)
         return links.exists()
+
+
+def _sliced(query: S, sort: Sort, order: Order, shape: Shape) -> S:
+    """The query cut to a slice of this shape: size + 1 rows in reading order (db.paging)."""
+    ordering, keyset = cut(sort, order, shape)
+    return query.where(*keyset).order_by(*ordering).limit(bindparam("limit"))
+
+
+# The unfiltered pages (a product list, a tag list) are the common root reads: their
+# statements depend only on the order, the slice's shape and the timestamps, so each is
+# built once and read like db.readers' statements, not built and compiled per request.
+
+
+@lru_cache(maxsize=64)
+def _all_products(order: Order, shape: Shape, timestamps: bool) -> Select[Any]:
+    query = select(*readers.product_columns(timestamps))
+    return _sliced(query, orders.PRODUCTS[order.field], order, shape)
+
+
+@lru_cache(maxsize=64)
+def _all_tags(order: Order, shape: Shape, timestamps: bool) -> Select[Any]:
+    query = select(*readers.tag_columns(timestamps))
+    return _sliced(query, orders.TAGS[order.field], order, shape)
 
 
 def _tag_name_filter(query: S, name_contains: str | None) -> S:

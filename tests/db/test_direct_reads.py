@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -12,9 +13,10 @@ from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from db import readers
+from db.catalog import Catalog
 from db.connections import open_request, write_transaction
 from db.dialects import is_unavailable
-from db.paging import Slice
+from db.paging import Order, Slice
 from db.statements import record_statements
 from tests.db.rows import Factory
 from tests.faults.conftest import backends_in_transaction
@@ -64,6 +66,16 @@ async def test_every_reader_reads_the_same_rows_directly_as_through_sqlalchemy(
         lambda c: readers.tag_counts(c, products),
         lambda c: readers.product_counts(c, tags),
         lambda c: readers.tag_ids_among(c, products, tags[:2]),
+        # The unfiltered root pages, each statement built once per order and slice shape.
+        lambda c: Catalog(c).products_page(Slice(2)),
+        lambda c: Catalog(c).products_page(Slice(2, after=(products[0],))),
+        lambda c: Catalog(c).products_page(Slice(2, backward=True), Order("name", True)),
+        lambda c: Catalog(c).products_page(
+            Slice(5, after=(datetime(2000, 1, 1, tzinfo=UTC), 0)), Order("created_at")
+        ),
+        lambda c: Catalog(c).tags_page(Slice(2)),
+        lambda c: Catalog(c).tags_page(Slice(2, before=("sale", tags[0]))),
+        lambda c: Catalog(c).tags_page(Slice(3), Order("created_at", True), timestamps=False),
     ]
     through_cursor = cursor_executions(engine)
     for reading in readings:
