@@ -189,18 +189,19 @@ class Catalog:
     ) -> Page[TagRecord]:
         """A page of tags in any order of orders.TAGS (by name: case-insensitively), their
         timestamps None unless `timestamps`."""
-        if not names.fold(name_contains or ""):  # every tag, as for products above
+        needle = names.fold(name_contains or "")
+        if not needle:  # every tag, as for products above
             statement = _all_tags(order, slice_shape(window), timestamps)
             rows = await self._read_page(statement, window)
         else:
-            columns = readers.tag_columns(timestamps)
-            query = _tag_name_filter(select(*columns), name_contains)
+            query = _tag_name_filter(select(*readers.tag_columns(timestamps)), needle)
             rows = await self._page(query, orders.TAGS[order.field], order, window)
         items, more = take([readers.tag_record(r) for r in rows], window)
         return Page(items, more)
 
     async def count_tags(self, name_contains: str | None = None) -> int:
-        query = _tag_name_filter(select(func.count()).select_from(tags), name_contains)
+        needle = names.fold(name_contains or "")
+        query = _tag_name_filter(select(func.count()).select_from(tags), needle)
         return (await self._connection.execute(query)).scalar_one()
 
     # -- inside ----------------------------------------------------------------------------
@@ -302,8 +303,8 @@ def _all_tags(order: Order, shape: Shape, timestamps: bool) -> Select[Any]:
     return _sliced(query, orders.TAGS[order.field], order, shape)
 
 
-def _tag_name_filter(query: S, name_contains: str | None) -> S:
-    needle = names.fold(name_contains or "")
+def _tag_name_filter(query: S, needle: str) -> S:
+    """Tags whose folded name contains the folded needle (none: every tag)."""
     if not needle:
         return query
     return query.where(tags.c.name_key.contains(needle, autoescape=True))
