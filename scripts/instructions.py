@@ -14,7 +14,11 @@ the app (as `catalog serve` builds it) answers WARM_UP requests, then SHORT or L
 LONG - SHORT is the cost of one request, with start-up and warm-up taken out.
 
 Documents: `{ __typename }` (what every request costs before it reads anything) and the
-bench's W3 (`product(id:)` with its tag edges). Needs valgrind (Debian's `valgrind`).
+bench's W3 (`product(id:)` with its tag edges), then W3's floor (bench/floor.py: the same
+answer built by one SQL statement, posted to the floor's own app), so the last line gives
+W3 against its floor in instructions: the bench's ratio without the machine's noise, and
+without the HTTP server and the kernel, which both pay. Needs valgrind (Debian's
+`valgrind`).
 """
 
 from __future__ import annotations
@@ -39,7 +43,8 @@ from db.seed import seed_demo
 
 WARM_UP, SHORT, LONG = 200, 200, 1_000
 PRODUCTS = 300
-DOCUMENTS = {"{ __typename }": "{ __typename }", "W3": W3}
+DOCUMENTS = {"{ __typename }": "{ __typename }", "W3": W3, "W3 floor": W3}
+FLOOR = "W3 floor"  # posted to the floor's app (bench/floor.py), not to /graphql
 _COLLECTED = re.compile(r"Collected : (\d+)")
 
 
@@ -49,10 +54,13 @@ async def main(admin_url: str) -> None:
         async with engine.connect() as connection:
             await seed_demo(connection, products_count=PRODUCTS)
         await engine.dispose()
+        per_request: dict[str, float] = {}
         for label in DOCUMENTS:
             short = await asyncio.to_thread(_instructions, url, label, SHORT)
             long = await asyncio.to_thread(_instructions, url, label, LONG)
-            print(f"{label}: {(long - short) / (LONG - SHORT):,.0f} instructions per request")
+            per_request[label] = (long - short) / (LONG - SHORT)
+            print(f"{label}: {per_request[label]:,.0f} instructions per request")
+        print(f"W3 ÷ its floor, in instructions: {per_request[FLOOR] / per_request['W3']:.2f}")
 
 
 def _instructions(url: str, label: str, requests: int) -> int:
@@ -85,10 +93,17 @@ def _instructions(url: str, label: str, requests: int) -> int:
 
 async def count(url: str, label: str, requests: int) -> None:
     """WARM_UP requests, then `requests` more, 16 at a time, through the whole app."""
+    from bench.floor import create_floor_app
     from server.main import app_from_env
+    from server.settings import Settings
 
     os.environ["CATALOG_DATABASE_URL"] = url
-    app = app_from_env()
+    scope = post_scope()
+    if label == FLOOR:
+        app = create_floor_app(Settings.from_env())
+        scope |= {"path": "/floor/W3", "raw_path": b"/floor/W3"}
+    else:
+        app = app_from_env()
     query = DOCUMENTS[label]
 
     async def request(number: int) -> None:
@@ -109,7 +124,7 @@ async def count(url: str, label: str, requests: int) -> None:
             if message["type"] == "http.response.start":
                 status = int(message["status"])
 
-        await app({**post_scope(), "state": {}}, receive, send)
+        await app({**scope, "state": {}}, receive, send)
         assert status == 200, status
 
     async def run(total: int) -> None:
