@@ -289,15 +289,16 @@ def _sliced(query: S, sort: Sort, order: Order, shape: Shape) -> S:
 # The unfiltered pages (a product list, a tag list) are the common root reads: their
 # statements depend only on the order, the slice's shape and the timestamps, so each is
 # built once and read like db.readers' statements, not built and compiled per request.
+# 3 orders x 2 directions x 8 slice shapes x 2 (timestamps or not): 96 at most, all kept.
 
 
-@lru_cache(maxsize=64)
+@lru_cache(maxsize=128)
 def _all_products(order: Order, shape: Shape, timestamps: bool) -> Select[Any]:
     query = select(*readers.product_columns(timestamps))
     return _sliced(query, orders.PRODUCTS[order.field], order, shape)
 
 
-@lru_cache(maxsize=64)
+@lru_cache(maxsize=128)
 def _all_tags(order: Order, shape: Shape, timestamps: bool) -> Select[Any]:
     query = select(*readers.tag_columns(timestamps))
     return _sliced(query, orders.TAGS[order.field], order, shape)
