@@ -24,15 +24,14 @@ without the HTTP server and the kernel, which both pay. Needs valgrind (Debian's
 from __future__ import annotations
 
 import asyncio
-import base64
 import os
 import re
 import subprocess
 import sys
 
 import orjson
-from starlette.types import Message
 from statement_cost import (  # this folder, on the path when run as a script
+    post,
     post_scope,
     scratch_database,
 )
@@ -40,6 +39,7 @@ from statement_cost import (  # this folder, on the path when run as a script
 from bench.workloads import W3
 from db.engine import create_engine
 from db.seed import seed_demo
+from resolvers.ids import encode_id
 
 WARM_UP, SHORT, LONG = 200, 200, 1_000
 PRODUCTS = 300
@@ -107,25 +107,8 @@ async def count(url: str, label: str, requests: int) -> None:
     query = DOCUMENTS[label]
 
     async def request(number: int) -> None:
-        variables = {"id": base64.b64encode(f"Product:{number}".encode()).decode()}
-        body = orjson.dumps({"query": query, "variables": variables})
-        sent = False
-        status = 0
-
-        async def receive() -> Message:
-            nonlocal sent
-            if sent:
-                await asyncio.sleep(3600)
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-
-        async def send(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = int(message["status"])
-
-        await app({**scope, "state": {}}, receive, send)
-        assert status == 200, status
+        variables = {"id": encode_id("Product", number)}
+        await post(app, orjson.dumps({"query": query, "variables": variables}), scope)
 
     async def run(total: int) -> None:
         async def client(k: int) -> None:

@@ -19,7 +19,6 @@ around the round trips; the database's own work is not in it).
 from __future__ import annotations
 
 import asyncio
-import base64
 import statistics
 import sys
 import time
@@ -31,6 +30,7 @@ import asyncpg
 import orjson
 from sqlalchemy import make_url, text
 from sqlalchemy.ext.asyncio import create_async_engine
+from starlette.types import ASGIApp, Message
 
 from bench.workloads import W3
 from db import readers
@@ -38,6 +38,7 @@ from db.connections import open_request
 from db.engine import create_engine
 from db.migrate import upgrade
 from db.seed import seed_demo
+from resolvers.ids import encode_id
 from server.app import create_app
 from server.settings import Settings
 
@@ -86,24 +87,8 @@ async def measure(url: str) -> None:
                 await readers.products_by_ids(connection, [i % 300 + 1])
 
     async def request(product_id: int) -> None:
-        body = orjson.dumps({"query": W3, "variables": {"id": _product_id(product_id)}})
-        sent = False
-        status = 0
-
-        async def receive() -> dict[str, object]:
-            nonlocal sent
-            if sent:
-                await asyncio.sleep(3600)
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-
-        async def send(message: dict[str, object]) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = int(message["status"])  # type: ignore[call-overload]
-
-        await app(post_scope(), receive, send)
-        assert status == 200, status
+        variables = {"id": encode_id("Product", product_id)}
+        await post(app, orjson.dumps({"query": W3, "variables": variables}))
 
     async def sequential() -> None:
         for i in range(REQUESTS):
@@ -141,8 +126,26 @@ async def measure(url: str) -> None:
     await app.state.engine.dispose()
 
 
-def _product_id(number: int) -> str:
-    return base64.b64encode(f"Product:{number}".encode()).decode()
+async def post(app: ASGIApp, body: bytes, scope: dict[str, object] | None = None) -> None:
+    """Post one JSON body to the ASGI app directly (to /graphql unless `scope` says
+    otherwise); it must answer 200 (scripts/instructions.py posts the same way)."""
+    sent = False
+    status = 0
+
+    async def receive() -> Message:
+        nonlocal sent
+        if sent:
+            await asyncio.sleep(3600)
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    async def send(message: Message) -> None:
+        nonlocal status
+        if message["type"] == "http.response.start":
+            status = int(message["status"])
+
+    await app({**(scope or post_scope()), "state": {}}, receive, send)
+    assert status == 200, status
 
 
 def post_scope() -> dict[str, object]:
