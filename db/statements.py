@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
@@ -52,15 +50,20 @@ def note(statement: str) -> None:
         log = log.outer
 
 
-@contextmanager
-def record_statements() -> Iterator[StatementLog]:
+class record_statements:
     """Collect the statements run in this context (this task and what it awaits).
 
     Recordings nest: an outer one (a test's) also sees what an inner one (a request's) sees.
+    A class rather than a @contextmanager: every request records, and the generator and
+    its wrapper cost several times this.
     """
-    log = StatementLog(outer=_current.get())
-    token = _current.set(log)
-    try:
-        yield log
-    finally:
-        _current.reset(token)
+
+    __slots__ = ("_log", "_token")
+
+    def __enter__(self) -> StatementLog:
+        self._log = StatementLog(outer=_current.get())
+        self._token = _current.set(self._log)
+        return self._log
+
+    def __exit__(self, *_exc: object) -> None:
+        _current.reset(self._token)

@@ -20,6 +20,8 @@ from server.results import Refusal
 Caller = Literal["anonymous", "read", "write", "invalid"]
 
 CHALLENGE = {"WWW-Authenticate": 'Bearer realm="catalog"'}
+_QUERIES = frozenset({OperationType.QUERY})
+_QUERIES_AND_MUTATIONS = frozenset({OperationType.QUERY, OperationType.MUTATION})
 
 
 @dataclass(frozen=True)
@@ -71,12 +73,11 @@ class Tokens:
                 401, "UNAUTHENTICATED", "This server needs a bearer token to read", CHALLENGE
             )
 
-    def allowed(self, caller: Caller, method: str) -> set[OperationType]:
+    def allowed(self, caller: Caller, method: str) -> frozenset[OperationType]:
         """The operation types this caller may run with this HTTP method."""
-        allowed = {OperationType.QUERY}
         if method == "POST" and self.may_write(caller):
-            allowed.add(OperationType.MUTATION)
-        return allowed
+            return _QUERIES_AND_MUTATIONS
+        return _QUERIES
 
     def check_operation(self, caller: Caller, method: str, operation_type: str | None) -> None:
         """Refuse an operation of this type (None: unknown yet, the schema says why)."""

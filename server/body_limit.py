@@ -6,9 +6,9 @@ limit; anything larger is answered 413 BODY_TOO_LARGE without reading further.
 
 from __future__ import annotations
 
-from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from server.headers import header
 from server.results import error_response
 from server.tracking import RequestState
 
@@ -30,7 +30,7 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        declared = Headers(scope=scope).get("content-length")
+        declared = header(scope, b"content-length")
         if len(scope.get("query_string", b"")) > self.max_bytes or (
             declared and declared.isdigit() and int(declared) > self.max_bytes
         ):

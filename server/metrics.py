@@ -21,12 +21,13 @@ values as its log line (`observe_request`). What is counted:
   pool, and callers waiting for one (or for a new connection to open).
 - `catalog_executor_lean_total` and `catalog_executor_fallbacks_total{reason}`: query
   operations the lean executor ran, and those it left to graphql-core, by reason
-  (schema.execution counts them; they are read after each request and at each scrape).
+  (schema.execution counts them; they are read at each scrape, and with several
+  workers after each request too).
 - `catalog_optimisation_disabled{name}`: 1 for each optimisation schema.compat turned off
   because a library internal it relies on has moved.
 - `catalog_replica_healthy{replica}` and `catalog_replica_lag_seconds{replica}`: whether
   each read replica gets reads, and its replay lag, as db.replicas' monitor last measured
-  them (set after each request and at each scrape).
+  them (set at each scrape, and with several workers after each request too).
 
 With several worker processes (`catalog serve --workers N`), prometheus_client's
 multiprocess mode keeps each process's values in files under PROMETHEUS_MULTIPROC_DIR (the
@@ -45,6 +46,7 @@ from prometheus_client.exposition import choose_encoder
 from prometheus_client.multiprocess import MultiProcessCollector, mark_process_dead
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.pool import QueuePool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
@@ -212,8 +214,11 @@ class Metrics:
             self.timeouts.inc()
         for code in refusals:
             self.refusals.labels(code).inc()
-        self.observe_executor()
-        self.observe_replicas()
+        if self._multiprocess_dir:
+            # Another worker may answer the scrape: this one's files must be up to date.
+            # In one process, the scrape itself brings them up to date (`exposition`).
+            self.observe_executor()
+            self.observe_replicas()
 
     def _operation_label(self, name: object) -> str:
         if name is None or name == "":
@@ -228,21 +233,40 @@ class Metrics:
         return "other"
 
     def watch_pool(self, engine: AsyncEngine) -> None:
-        """Follow the engine's pool: connections in use (checkout and checkin events) and
-        callers inside the pool's public `connect()`, which is where they wait."""
-        pool = engine.sync_engine.pool
-        in_use = self.pool_in_use
-        waiting = self.pool_waiting
-        event.listen(pool, "checkout", lambda *_: in_use.inc())
-        event.listen(pool, "checkin", lambda *_: in_use.dec())
-        connect = pool.connect
+        """Follow the engine's pool: connections in use and callers inside the pool's
+        public `connect()`, which is where they wait.
 
-        def counted_connect() -> Any:
-            waiting.inc()
-            try:
-                return connect()
-            finally:
-                waiting.dec()
+        In one process both are read when /metrics is scraped: the queue pool's public
+        `checkedout()`, and a plain count kept around `connect()` (every checkout happens
+        on the event loop's thread). Shared through files (multiprocess), a value must be
+        written where it changes: the checkout and checkin events and the gauge itself.
+        """
+        pool = engine.sync_engine.pool
+        connect = pool.connect
+        if not self._multiprocess_dir and isinstance(pool, QueuePool):
+            waiters = [0]
+            self.pool_in_use.set_function(pool.checkedout)
+            self.pool_waiting.set_function(lambda: waiters[0])
+
+            def counted_connect() -> Any:
+                waiters[0] += 1
+                try:
+                    return connect()
+                finally:
+                    waiters[0] -= 1
+
+        else:
+            in_use = self.pool_in_use
+            waiting = self.pool_waiting
+            event.listen(pool, "checkout", lambda *_: in_use.inc())
+            event.listen(pool, "checkin", lambda *_: in_use.dec())
+
+            def counted_connect() -> Any:
+                waiting.inc()
+                try:
+                    return connect()
+                finally:
+                    waiting.dec()
 
         pool.connect = counted_connect  # type: ignore[method-assign]
 

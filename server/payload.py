@@ -13,6 +13,7 @@ import orjson
 from starlette.requests import Request
 from starlette.types import Receive
 
+from server.headers import header
 from server.results import Refusal
 
 Operation = dict[str, Any]
@@ -40,7 +41,7 @@ def read_operations(request: Request, body: bytes, max_batch: int) -> Operation 
     POST body; `variables` and `extensions` decoded."""
     if request.method != "POST":
         return _checked(_from_query_string(request))
-    if "application/json" not in _media_type(request.headers.get("content-type") or ""):
+    if "application/json" not in _media_type(header(request.scope, b"content-type") or ""):
         raise bad_request("Unsupported content type")
     try:
         parsed = orjson.loads(body)

@@ -31,6 +31,7 @@ from schema.plans import Plan
 from server import playground
 from server.auth import Caller, Tokens
 from server.cache import CacheableQuery, ResponseStore, cacheable
+from server.headers import header
 from server.media import GRAPHQL_RESPONSE_JSON, JSON, negotiate, request_error_status
 from server.payload import Operation, bad_request, read_body, read_operations
 from server.persisted import DocumentRefused, Documents, Malformed, expand_documents
@@ -47,6 +48,7 @@ from server.tracking import RequestState
 
 # A mutation's consistency token goes out in this header; a client sends it back in it.
 CONSISTENCY_HEADER = "Catalog-Consistency-Token"
+_CONSISTENCY_NAME = CONSISTENCY_HEADER.lower().encode()
 
 
 class CatalogView:
@@ -78,11 +80,12 @@ class CatalogView:
 
     async def _respond(self, request: Request, state: RequestState) -> Response:
         media_type = JSON
+        method = request.method
         try:
-            body = await read_body(request.receive) if request.method == "POST" else b""
+            body = await read_body(request.receive) if method == "POST" else b""
             media_type = self._media_type(request)
-            caller = self._tokens.caller(request.headers.get("authorization"))
-            if request.method not in ("GET", "POST"):
+            caller = self._tokens.caller(header(request.scope, b"authorization"))
+            if method not in ("GET", "POST"):
                 raise Refusal(405, "BAD_REQUEST", "GraphQL only supports GET and POST requests.")
             payload = await expand_documents(
                 self._documents, read_operations(request, body, self._max_batch)
@@ -93,7 +96,7 @@ class CatalogView:
                 return playground.page_response()
             operations = payload if isinstance(payload, list) else [payload]
             # Every operation is planned and decided before any runs or a handle opens.
-            plans = [self._check(op, caller, request.method, state) for op in operations]
+            plans = [self._check(op, caller, method, state) for op in operations]
             async with self._database(plans, request) as db:
                 response = await self._answer(
                     request, payload, plans, caller, db, state, media_type
@@ -152,21 +155,22 @@ class CatalogView:
             # makes them all read theirs.
             timestamps=any(plan is None or plan.reads_timestamps for plan in plans),
         )
-        allowed = self._tokens.allowed(caller, request.method)
+        method = request.method
+        allowed = self._tokens.allowed(caller, method)
         query = self._cacheable(payload, plans[0], caller) if isinstance(payload, dict) else None
         if query is not None:
             assert self._store is not None
             key = query.key(await data_version.current(db))
             cached = await self._store.get(key)
             if cached is not None:
-                state.outcome = "cache_hit"
+                state.outcome, state.cache = "cache_hit", "hit"
                 db.settled()  # its one statement, the data version, was awaited
                 return Response(cached, media_type=media_type, headers={"x-cache": "hit"})
         results = Results(state, media_type)
         try:
             for operation, plan in zip(operations, plans, strict=True):
                 context.plan = plan
-                result = await self._execute(operation, context, allowed, request.method, caller)
+                result = await self._execute(operation, context, allowed, method, caller)
                 results.add(result)
         finally:
             context.release()
@@ -178,7 +182,7 @@ class CatalogView:
         if query is not None:
             if response.status_code == 200 and not results.had_errors:
                 await self._store.put(key, bytes(response.body))  # type: ignore[union-attr]
-            response.headers["x-cache"] = "miss"
+            response.headers["x-cache"] = state.cache = "miss"
         return response
 
     def _check(
@@ -204,7 +208,7 @@ class CatalogView:
         self,
         operation: Operation,
         context: RequestContext,
-        allowed: set[OperationType],
+        allowed: frozenset[OperationType],
         method: str,
         caller: Caller,
     ) -> ExecutionResult:
@@ -235,7 +239,7 @@ class CatalogView:
     def _media_type(self, request: Request) -> str:
         """The response's media type (server.media); 406 when the client accepts none of
         ours, unless it is a browser asking for the GraphiQL page."""
-        media_type = negotiate(request.headers.get("accept"))
+        media_type = negotiate(header(request.scope, b"accept"))
         if media_type is not None:
             return media_type
         if _wants_graphiql(request, request.query_params.get("query")):
@@ -251,7 +255,7 @@ class CatalogView:
 def _position(request: Request) -> int | None:
     """The client's consistency token (a mutation's, sent back), as a position; refused
     with 400 when it is not one this server issues."""
-    token = request.headers.get(CONSISTENCY_HEADER)
+    token = header(request.scope, _CONSISTENCY_NAME)
     if token is None:
         return None
     try:
@@ -267,5 +271,7 @@ def _position(request: Request) -> int | None:
 
 def _wants_graphiql(request: Request, query: Any) -> bool:
     """A browser's GET without a query: it is answered GraphiQL's page."""
-    accept = request.headers.get("accept", "")
-    return request.method == "GET" and query is None and ("text/html" in accept or "*/*" in accept)
+    if request.method != "GET" or query is not None:
+        return False
+    accept = header(request.scope, b"accept") or ""
+    return "text/html" in accept or "*/*" in accept

@@ -205,6 +205,24 @@ async def test_pool_in_use_and_waiting(make_client: MakeClient) -> None:
     assert value(after, "catalog_db_pool_in_use") == 0
 
 
+async def test_pool_in_use_is_what_the_pool_holds_out_when_scraped(
+    make_client: MakeClient,
+) -> None:
+    """In one process the pool's gauges are read at the scrape, on either database: a
+    connection held outside any request counts, and nothing is left over after requests."""
+    client, app = await make_client()
+    for _ in range(3):
+        assert "errors" not in await post(client, LIST, "ListProducts")
+    assert value(await scrape(client), "catalog_db_pool_in_use") == 0
+    async with app.state.engine.connect() as held:
+        await held.exec_driver_sql("SELECT 1")
+        during = await scrape(client)
+    after = await scrape(client)
+    assert value(during, "catalog_db_pool_in_use") == 1
+    assert value(after, "catalog_db_pool_in_use") == 0
+    assert value(after, "catalog_db_pool_waiting") == 0
+
+
 async def test_metrics_need_a_read_token_when_read_tokens_are_set(
     make_client: MakeClient,
 ) -> None:

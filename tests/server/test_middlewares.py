@@ -12,12 +12,14 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
+from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from server.body_limit import BodyLimit
 from server.budget import TimeBudget
+from server.headers import header
 from server.media import GRAPHQL_RESPONSE_JSON
 from server.metrics import Metrics
 from server.tracking import RequestState, RequestTracking
@@ -142,6 +144,37 @@ async def test_every_response_carries_the_request_id_of_its_log_line(
     assert fields[0]["status"] == 201
     assert fields[0]["operation"] == "Named"
     assert fields[0]["outcome"] == "ok"
+
+
+async def test_the_request_id_joins_the_response_headers_without_replacing_any() -> None:
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        response = PlainTextResponse("ok", headers={"x-extra": "kept"})
+        await response(scope, receive, send)
+
+    async with client(RequestTracking(app)) as http:
+        response = await http.get("/")
+
+    assert response.headers["x-extra"] == "kept"
+    assert response.headers["content-type"] == "text/plain; charset=utf-8"
+    assert len(response.headers.get_list("x-request-id")) == 1
+    assert len(response.headers["x-request-id"]) == 16
+
+
+@pytest.mark.parametrize(
+    "name", [b"accept", b"authorization", b"content-length", b"x-absent", b"x-twice"]
+)
+def test_a_header_reads_as_starlette_reads_it(name: bytes) -> None:
+    scope = {
+        "type": "http",
+        "headers": [
+            (b"accept", b"application/json"),
+            (b"authorization", b"Bearer caf\xe9"),  # latin-1, as HTTP allows
+            (b"x-twice", b"first"),
+            (b"content-length", b"12"),
+            (b"x-twice", b"second"),
+        ],
+    }
+    assert header(scope, name) == Headers(scope=scope).get(name.decode())
 
 
 async def test_the_request_is_counted_before_its_answer_leaves() -> None:
