@@ -7,7 +7,7 @@ SQL (references, priorities, duplicates, labels), are db.references' rules.
 
 Rules kept here:
 - tag names are matched case-insensitively (by key); missing names are created (never on
-  remove), race-free (see _resolve_tags);
+  remove), race-free (see db.tag_resolution);
 - a given priority is written on a new link and updates an existing one; without one a
   new link gets the call's default priority (0 unless given) and an existing one keeps
   its own. A link that stays keeps its added_at;
@@ -21,10 +21,11 @@ Rules kept here:
   tags by id, create and read names (2), the products' links (not for remove), insert,
   update priorities, delete, and the data version: at most 9, fewer when a step has
   nothing to do (a tag deleted concurrently between creating and reading the names costs
-  up to two more rounds of those 2, see _resolve_tags). The
+  up to two more rounds of those 2, see db.tag_resolution). The
   single-parent product helpers are apply_tags of one item;
 - every write is one transaction, and writers of one parent are serialized (a row lock on
-  PostgreSQL, taken in id order when there are several; IMMEDIATE transactions on SQLite);
+  PostgreSQL, taken in id order when there are several; IMMEDIATE transactions on SQLite;
+  see db.parents);
 - dry runs (`dry_run=True`): the whole write runs in its transaction, locks and all, and
   is rolled back instead of committed, so it answers exactly what the write would do and
   writes nothing (the data version does not move either). It holds the same locks as the
@@ -36,47 +37,32 @@ Rules kept here:
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime
-from functools import lru_cache
 from typing import Literal
 
-from sqlalchemy import ColumnElement, Table, literal, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
-from sqlalchemy.types import TypeEngine
 
-from db import links, names, readers
+from db import links, parents, readers
 from db.connections import write_transaction
-from db.dialects import (
-    insert_ignoring_conflicts,
-    insert_selected_ignoring_conflicts,
-    lock_parent,
-    lock_rows,
-    locked_for_reference,
-    rows_of,
-)
-from db.errors import NotFound, TooMany
+from db.dialects import insert_ignoring_conflicts, rows_of
 from db.links import Pair
-from db.models import is_storable_id, product_tags, products, tags, utcnow
+from db.models import product_tags, products, tags, utcnow
 from db.paging import Slice
-from db.records import Changed, Page, ProductLink, TagLink, TagLinkKey, TagRecord
+from db.records import Changed, Page, ProductLink, TagLink, TagLinkKey
 from db.references import (
     TagRef,
     TagsOf,
     WantedProduct,
     WantedTag,
     fold_pair,
-    part_of,
     wanted_products,
     wanted_tags,
 )
+from db.tag_resolution import known_tags, resolve_tags, tag_key
 
 Match = Literal["all", "any"]
 Mode = Literal["add", "set", "remove"]
 MAX_ITEMS = 100
-
-
-# A bulk write names the same few tags thousands of times: fold each spelling once.
-_tag_key = lru_cache(maxsize=65_536)(names.tag_key)
 
 
 class Associations:
@@ -157,8 +143,8 @@ class Associations:
         A question, not a command: unknown ids and names are simply tags it does not have.
         With no tags given, "all" is true and "any" is false.
         """
-        ids, unknown = await self._known_tags(tag_refs)
-        await self._require(products, [product_id], "product")
+        ids, unknown = await known_tags(self._connection, tag_refs, self._max_items)
+        await parents.require(self._connection, products, [product_id], "product")
         if match == "all" and unknown:
             return False  # an asked tag does not exist, so the product cannot have it
         have = (await readers.tag_ids_among(self._connection, [product_id], ids)).get(product_id)
@@ -166,14 +152,14 @@ class Associations:
 
     async def count_tags(self, product_id: int) -> int:
         """How many tags the product has."""
-        await self._require(products, [product_id], "product")
+        await parents.require(self._connection, products, [product_id], "product")
         return (await readers.tag_counts(self._connection, [product_id])).get(product_id, 0)
 
     async def tags_of(
         self, product_id: int, first: int = 20, after: TagLinkKey | None = None
     ) -> Page[TagLink]:
         """A page of the product's tags, by priority DESC, then name."""
-        await self._require(products, [product_id], "product")
+        await parents.require(self._connection, products, [product_id], "product")
         key = None if after is None else (after.priority, after.name_key, after.tag_id)
         pages = await readers.tags_for_products(
             self._connection, [product_id], Slice(first, after=key)
@@ -216,14 +202,14 @@ class Associations:
 
     async def count_products(self, tag_id: int) -> int:
         """How many products carry the tag."""
-        await self._require(tags, [tag_id], "tag")
+        await parents.require(self._connection, tags, [tag_id], "tag")
         return (await readers.product_counts(self._connection, [tag_id])).get(tag_id, 0)
 
     async def products_of(
         self, tag_id: int, first: int = 20, after: int | None = None
     ) -> Page[ProductLink]:
         """A page of the tag's products, by product id ascending."""
-        await self._require(tags, [tag_id], "tag")
+        await parents.require(self._connection, tags, [tag_id], "tag")
         key = None if after is None else (after,)
         pages = await readers.products_for_tags(self._connection, [tag_id], Slice(first, after=key))
         links, has_next = pages.get(tag_id, ([], False))
@@ -267,9 +253,9 @@ class Associations:
         self, items: Sequence[TagsOf], wanted: list[list[WantedTag]], mode: Mode
     ) -> list[Changed]:
         """The product-side write, inside the caller's transaction (see apply_tags)."""
-        await self._lock_products(items)
-        by_id, by_key, created = await self._resolve_tags(
-            [w for refs in wanted for w in refs], create=mode != "remove"
+        await parents.lock_products(self._connection, items)
+        by_id, by_key, created = await resolve_tags(
+            self._connection, [w for refs in wanted for w in refs], create=mode != "remove"
         )
         pairs: dict[Pair, int | None] = {}
         for item, refs in zip(items, wanted, strict=True):
@@ -277,18 +263,20 @@ class Associations:
                 if isinstance(one.ref, int):
                     tag_id: int | None = by_id[one.ref]
                 else:
-                    tag_id = by_key.get(_tag_key(one.ref))
+                    tag_id = by_key.get(tag_key(one.ref))
                 if tag_id is not None:
                     fold_pair(pairs, (item.product_id, tag_id), one.priority, one.at)
         have: dict[Pair, int] = {}
         if mode != "remove":  # a delete by key needs no read: it returns what it deleted
-            ids = rows_of(self._connection, "product_ids", {"id": "int"}, _sorted_ids(items))
+            ids = rows_of(
+                self._connection, "product_ids", {"id": "int"}, parents.sorted_product_ids(items)
+            )
             where = product_tags.c.product_id.in_(select(ids.c.id))
             have = await links.current(self._connection, where)
         added, updated, removed = await self._apply(pairs, have, mode)
         result = []
         for item, refs in zip(items, wanted, strict=True):
-            keys = {_tag_key(w.ref) for w in refs if isinstance(w.ref, str)}
+            keys = {tag_key(w.ref) for w in refs if isinstance(w.ref, str)}
             result.append(
                 Changed(
                     added=_others(added, item.product_id, side=0),
@@ -298,73 +286,6 @@ class Associations:
                 )
             )
         return result
-
-    async def _lock_products(self, items: Sequence[TagsOf]) -> None:
-        ids = rows_of(self._connection, "locked_ids", {"id": "int"}, _sorted_ids(items))
-        found = set(await lock_rows(self._connection, products, ids))
-        missing = [item for item in items if item.product_id not in found]
-        if missing:
-            raise NotFound(
-                "product", [item.product_id for item in missing], at=missing[0].product_at
-            )
-
-    async def _resolve_tags(
-        self, wanted: Sequence[WantedTag], *, create: bool
-    ) -> tuple[dict[int, int], dict[str, int], list[TagRecord]]:
-        """Tag ids of the references: ({id: id}, {name key: id}, the tags created).
-
-        Unknown ids are NotFound (every one named); names are created when `create` is set
-        (else names matching no tag are left out). Creating is race-free: one INSERT ...
-        SELECT ... ON CONFLICT DO NOTHING on the name key, in key order (so concurrent
-        callers cannot deadlock), then one read of every name's id, the winners' included.
-        """
-        by_id: dict[int, int] = {}
-        asked = sorted({w.ref for w in wanted if isinstance(w.ref, int)})
-        if asked:
-            rows = rows_of(self._connection, "tag_ids", {"id": "int"}, [(i,) for i in asked])
-            query = select(tags.c.id).where(tags.c.id.in_(select(rows.c.id)))
-            query = locked_for_reference(self._connection, query, tags)
-            by_id = {i: i for i in (await self._connection.execute(query)).scalars()}
-            missing = [i for i in asked if i not in by_id]
-            if missing:
-                first = next(w for w in wanted if w.ref in missing)
-                raise NotFound("tag", missing, field="tags", at=part_of(first.at, "id"))
-        spellings: dict[str, str] = {}  # key -> first spelling seen
-        for one in wanted:
-            if isinstance(one.ref, str):
-                spellings.setdefault(_tag_key(one.ref), one.ref)
-        if not spellings:
-            return by_id, {}, []
-        rows = rows_of(
-            self._connection,
-            "tag_names",
-            {"name": "text", "name_key": "text"},
-            [(name, key) for key, name in sorted(spellings.items())],
-        )
-        created: list[TagRecord] = []
-        query = select(tags.c.id, tags.c.name_key).where(
-            tags.c.name_key.in_(select(rows.c.name_key))
-        )
-        query = locked_for_reference(self._connection, query, tags)
-        # A tag deleted between the insert and the locked read is gone from the read: the
-        # next round's insert creates it again (deletes under way were waited for).
-        for _round in range(3 if create else 1):
-            if create:
-                chosen = select(
-                    rows.c.name, rows.c.name_key, _now(tags.c.created_at.type)
-                ).order_by(rows.c.name_key)
-                insert = insert_selected_ignoring_conflicts(
-                    self._connection,
-                    tags,
-                    ["name", "name_key", "created_at"],
-                    chosen,
-                    on=["name_key"],
-                ).returning(*readers.TAG_COLUMNS)
-                created += [readers.tag_record(r) for r in await self._connection.execute(insert)]
-            by_key = {key: i for i, key in await self._connection.execute(query)}
-            if len(by_key) == len(spellings):
-                break
-        return by_id, by_key, created
 
     # -- the tag side's core ------------------------------------------------------------
 
@@ -378,8 +299,8 @@ class Associations:
     ) -> Changed:
         wanted = wanted_products(product_refs, default, self._max_items)
         async with write_transaction(self._connection, dry_run=dry_run):
-            await self._lock(tags, tag_id, "tag")
-            await self._require_products(wanted)
+            await parents.lock_one(self._connection, tags, tag_id, "tag")
+            await parents.require_products(self._connection, wanted)
             pairs: dict[Pair, int | None] = {}
             for one in wanted:
                 priority = default if one.priority is None else one.priority
@@ -393,20 +314,6 @@ class Associations:
                 updated=_others(updated, tag_id, side=1),
                 removed=_others(removed, tag_id, side=1),
             )
-
-    async def _require_products(self, wanted: Sequence[WantedProduct]) -> None:
-        ids = list(dict.fromkeys(w.id for w in wanted))
-        if not ids:
-            return
-        query = select(products.c.id).where(
-            products.c.id.in_([i for i in ids if is_storable_id(i)])
-        )
-        query = locked_for_reference(self._connection, query, products)
-        found = set((await self._connection.execute(query)).scalars())
-        missing = [i for i in ids if i not in found]
-        if missing:
-            first = next(w for w in wanted if w.id in missing)
-            raise NotFound("product", missing, field="products", at=part_of(first.at, "id"))
 
     # -- both sides -----------------------------------------------------------------------
 
@@ -435,51 +342,6 @@ class Associations:
         added = await links.insert(self._connection, insert, utcnow())
         return added, updated, removed
 
-    async def _known_tags(self, tag_refs: Iterable[TagRef]) -> tuple[list[int], int]:
-        """Ids of the referenced tags that exist (first-seen order), and how many do not."""
-        ids, spellings = self._split_refs(tag_refs)
-        storable = [i for i in ids if is_storable_id(i)]
-        found = (
-            set((await readers.tags_by_ids(self._connection, storable)).keys()) if ids else set()
-        )
-        by_key: dict[str, int] = {}
-        if spellings:
-            found_keys = await readers.tags_by_keys(self._connection, spellings.keys())
-            by_key = {key: tag.id for key, tag in found_keys.items()}
-        result = dict.fromkeys(i for i in ids if i in found)
-        result.update(dict.fromkeys(by_key[k] for k in spellings if k in by_key))
-        unknown = len(ids) - len(found) + len(spellings) - len(by_key)
-        return list(result), unknown
-
-    def _split_refs(self, tag_refs: Iterable[TagRef]) -> tuple[list[int], dict[str, str]]:
-        refs = list(tag_refs)
-        if len(refs) > self._max_items:
-            raise TooMany("tags", self._max_items, len(refs))
-        ids: dict[int, None] = {}
-        spellings: dict[str, str] = {}  # key -> first spelling seen
-        for ref in refs:
-            if isinstance(ref, str):
-                name = names.tag_name(ref, field="tags")
-                spellings.setdefault(names.tag_key(name), name)
-            else:
-                ids.setdefault(ref)
-        return list(ids), spellings
-
-    async def _lock(self, table: Table, row_id: int, kind: str) -> None:
-        if not is_storable_id(row_id) or not await lock_parent(self._connection, table, row_id):
-            raise NotFound(kind, [row_id])
-
-    async def _require(
-        self, table: Table, ids: Sequence[int], kind: str, field: str | None = None
-    ) -> None:
-        if not ids:
-            return
-        query = select(table.c.id).where(table.c.id.in_([i for i in ids if is_storable_id(i)]))
-        found = set((await self._connection.execute(query)).scalars())
-        missing = [i for i in ids if i not in found]
-        if missing:
-            raise NotFound(kind, missing, field=field)
-
 
 def has_match(have: set[int], wanted: Sequence[int], match: Match) -> bool:
     """The has-tags rule: all (or any) of the wanted tag ids are among those the parent has."""
@@ -491,13 +353,3 @@ def has_match(have: set[int], wanted: Sequence[int], match: Match) -> bool:
 def _others(pairs: Sequence[Pair], parent: int, *, side: int) -> tuple[int, ...]:
     """The other side's ids of the pairs whose `side` (0 product, 1 tag) is `parent`."""
     return tuple(sorted(pair[1 - side] for pair in pairs if pair[side] == parent))
-
-
-def _sorted_ids(items: Sequence[TagsOf]) -> list[tuple[int]]:
-    return [
-        (i,) for i in sorted({item.product_id for item in items if is_storable_id(item.product_id)})
-    ]
-
-
-def _now(type_: TypeEngine[datetime]) -> ColumnElement[datetime]:
-    return literal(utcnow(), type_=type_)

@@ -5,7 +5,7 @@ Rules kept here:
 - a link is asked for by reference (a tag by id or by name, a product by id) with an
   optional priority (WantedTag, WantedProduct; a plain id or name is a reference without
   one). Tag names are cleaned here (db.names: trimmed, matched case-insensitively);
-  db.associations looks them up and creates the missing ones;
+  db.associations looks them up and creates the missing ones (db.tag_resolution);
 - a priority is a 32-bit integer, the column's range (the one check: check_priority). A
   reference without a priority gets the call's default (None when the call gives none;
   what None means for a link is db.associations' rule);
