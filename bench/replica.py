@@ -1,7 +1,7 @@
 """`--replica`: the bench on a PostgreSQL primary and a streaming replica of its own.
 
 A shared PostgreSQL cannot be given a replica without reconfiguring it, so with `--replica`
-the bench starts its own pair, as the replica tests do (tests/replication.py): `initdb` a
+the bench starts its own pair, as the replica tests do (clusters.replication): `initdb` a
 primary (`wal_level = replica`, pg_stat_statements loaded), `pg_basebackup -R` a standby
 from it, both under temporary directories on spare ports, removed at the end. The catalog
 is loaded on the primary and the standby has replayed it before anything is timed.
@@ -20,8 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from bench.processes import cpu_seconds, process_tree
-from tests.pgcluster import PgCluster
-from tests.replication import Replicated, replicated_pair
+from clusters import PgCluster, Replicated, replicated_pair
 
 DATABASE = "catalog_bench"
 READ_URLS = "CATALOG_READ_DATABASE_URLS"

@@ -7,23 +7,38 @@ generous bounds: a loaded two-core machine must not make them flaky.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.ext.asyncio import create_async_engine as raw_engine
 
+from clusters import PgCluster
 from tests.apps import MakeClient, app_clients
 from tests.e2e.conftest import start_server  # noqa: F401  (a fixture, re-exported)
 from tests.hardening.api import WRITE_TOKEN
-from tests.pgcluster import pg_cluster  # noqa: F401  (a fixture, re-exported)
 
 
 @pytest.fixture(params=["postgres"])
 def backend(request: pytest.FixtureRequest) -> str:
     """Fault tests run on PostgreSQL alone (CI requires it, so they never skip there)."""
     return str(request.param)
+
+
+@pytest.fixture
+def pg_cluster() -> Iterator[PgCluster]:
+    """A started cluster of this test's own; stopped and removed afterwards.
+
+    A missing PostgreSQL installation or runuser is an error, never a skip: the tests
+    that need a cluster must run under CI.
+    """
+    cluster = PgCluster.create()
+    try:
+        cluster.start()
+        yield cluster
+    finally:
+        cluster.destroy()
 
 
 @pytest.fixture

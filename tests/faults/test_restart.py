@@ -16,10 +16,10 @@ import httpx
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from clusters import PgCluster
 from tests.e2e.conftest import StartServer
 from tests.faults.load import Outcome, Tally, classify
 from tests.hardening.api import WRITE
-from tests.pgcluster import PgCluster
 
 READ = "{ products(first: 5) { totalCount nodes { id name } } }"
 CREATE = {

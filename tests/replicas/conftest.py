@@ -18,9 +18,8 @@ from contextlib import ExitStack
 
 import pytest
 
+from clusters import PgBouncer, Replicated, replicated_pair
 from db.migrate import upgrade
-from tests.pgbouncer import PgBouncer
-from tests.replication import Replicated, replicated_pair
 from tests.tables import truncate_catalog
 
 REQUIRE_POSTGRES = os.environ.get("CATALOG_TEST_REQUIRE_POSTGRES") == "1"

@@ -14,10 +14,10 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from clusters import Replicated
 from examples.apply_tags import Client
 from tests.e2e.conftest import Server, StartServer, start_server  # noqa: F401  (a fixture)
 from tests.e2e.test_clients import TOKEN, node, run_node_test  # noqa: F401  (a fixture)
-from tests.replication import Replicated
 
 pytestmark = pytest.mark.e2e
 

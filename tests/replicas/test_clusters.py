@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import asyncpg
 
-from tests.pgbouncer import PgBouncer
+from clusters import PgBouncer, Replicated
 from tests.replicas.conftest import DATABASE
-from tests.replication import Replicated
 
 
 def test_the_standby_replays_the_primarys_writes_and_pauses_when_asked(

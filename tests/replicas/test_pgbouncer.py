@@ -12,12 +12,11 @@ import httpx
 import pytest
 from starlette.applications import Starlette
 
+from clusters import PgBouncer, Replicated
 from server.app import create_app
 from server.settings import Settings
 from tests.hardening.api import WRITE, WRITE_TOKEN, post
-from tests.pgbouncer import PgBouncer
 from tests.replicas.conftest import DATABASE
-from tests.replication import Replicated
 
 PRODUCTS = """
 { products(first: 20, orderBy: {field: NAME}) {

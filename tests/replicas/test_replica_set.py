@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 import pytest
 from sqlalchemy import text
 
+from clusters import Replicated
 from db.engine import create_engine
 from db.replicas import (
     BadPosition,
@@ -18,7 +19,6 @@ from db.replicas import (
     position_token,
     replica_set,
 )
-from tests.replication import Replicated
 
 
 @pytest.fixture

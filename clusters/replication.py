@@ -4,7 +4,7 @@
         pair.pause_replay()
         ...
 
-Both clusters are PgCluster's (tests/pgcluster.py): `initdb` a primary with `wal_level =
+Both clusters are PgCluster's (clusters.postgres): `initdb` a primary with `wal_level =
 replica` and pg_stat_statements loaded, create the database and the extension there,
 `pg_basebackup -R` a standby from it; both are stopped and removed on the way out.
 """
@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from tests.pgcluster import PgCluster
+from clusters.postgres import PgCluster
 
 
 @dataclass

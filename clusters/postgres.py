@@ -1,10 +1,10 @@
-"""A PostgreSQL cluster of a test's own, for tests that stop, restart or kill a database.
+"""A PostgreSQL cluster of our own, for what must stop, restart, kill or replicate a database.
 
-The shared PostgreSQL that the rest of the suite uses is never touched: this runs a fresh
-cluster (initdb) in a temporary directory, listening on 127.0.0.1 on a free port, with
-trust authentication for the user `postgres`. As root (CI containers) the PostgreSQL
-programs run as the `postgres` OS user through runuser, since PostgreSQL refuses to run as
-root; as any other user they run as that user.
+A shared PostgreSQL is never touched: this runs a fresh cluster (initdb) in a temporary
+directory, listening on 127.0.0.1 on a free port, with trust authentication for the user
+`postgres`. As root (CI containers) the PostgreSQL programs run as the `postgres` OS user
+through runuser, since PostgreSQL refuses to run as root; as any other user they run as
+that user.
 
     cluster = PgCluster.create()
     cluster.start()
@@ -16,9 +16,10 @@ root; as any other user they run as that user.
     standby.start()
     standby.sql("SELECT pg_wal_replay_pause()")
 
-The `pg_cluster` fixture does this around one test. A missing PostgreSQL installation or
-runuser is an error, never a skip: the tests that need a cluster must run under CI.
-`pg_replicated` (tests/replicas) starts a primary and one streaming replica once per
+A missing PostgreSQL installation or runuser is a RuntimeError; whether that fails or
+skips is the caller's to decide. The `pg_cluster` fixture (tests/faults) runs one around a
+test and lets it fail: the tests that need a cluster must run under CI. `pg_replicated`
+(tests/replicas) starts a primary and one streaming replica (clusters.replication) once per
 session; it skips when the programs are missing unless CATALOG_TEST_REQUIRE_POSTGRES=1.
 """
 
@@ -32,11 +33,8 @@ import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-
-import pytest
 
 SERVER_USER = "postgres"
 INSTALLS = Path("/usr/lib/postgresql")  # Debian's layout: one bin/ per major version
@@ -266,14 +264,3 @@ class PgCluster:
             return "\nserver log:\n" + "\n".join(self.log.read_text().splitlines()[-20:])
         except OSError:
             return ""
-
-
-@pytest.fixture
-def pg_cluster() -> Iterator[PgCluster]:
-    """A started cluster of this test's own; stopped and removed afterwards."""
-    cluster = PgCluster.create()
-    try:
-        cluster.start()
-        yield cluster
-    finally:
-        cluster.destroy()

@@ -1,13 +1,14 @@
-"""Debian's PgBouncer in transaction mode, in front of a test's own PostgreSQL cluster.
+"""Debian's PgBouncer in transaction mode, in front of a PostgreSQL cluster of our own.
 
     bouncer = PgBouncer.start(cluster)   # config and auth file in a temporary directory
     url = bouncer.url("catalog")         # the app connects here, not to the cluster
     bouncer.stop()                       # ends the process and removes its files
 
-It runs in the foreground as a child of the test process (as the `postgres` OS user when
-we are root: PgBouncer refuses to run as root), with trust authentication, pooling by
-transaction: a server connection belongs to a client only for one transaction, which is
-what breaks session state (SET, prepared statements) and what the server must survive.
+It runs in the foreground as a child of the process that starts it (as the `postgres` OS
+user when we are root: PgBouncer refuses to run as root), with trust authentication,
+pooling by transaction: a server connection belongs to a client only for one transaction,
+which is what breaks session state (SET, prepared statements) and what the server must
+survive.
 After each transaction the server connection is reset with DISCARD ALL
 (`server_reset_query_always`), which drops the prepared statements a client left behind.
 """
@@ -21,7 +22,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.pgcluster import PgCluster, free_port, own_directory
+from clusters.postgres import PgCluster, free_port, own_directory
 
 INSTALLED = Path("/usr/sbin/pgbouncer")  # Debian's package puts it outside PATH for users
 
