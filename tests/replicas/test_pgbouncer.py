@@ -13,7 +13,7 @@ import pytest
 from starlette.applications import Starlette
 
 from server.app import create_app
-from server.settings import Settings
+from server.config.settings import Settings
 from tests.hardening.api import WRITE, WRITE_TOKEN, post
 from tests.pgbouncer import PgBouncer
 from tests.replicas.conftest import DATABASE

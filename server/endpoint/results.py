@@ -1,6 +1,6 @@
 """What the /graphql endpoint answers: GraphQL results shaped for the client, and refusals.
 
-Every error leaves with an `extensions.code` (server.error_codes). Our own errors go out as
+Every error leaves with an `extensions.code` (server.endpoint.error_codes). Our own errors go out as
 they are; anything else that failed inside an operation is masked: a database that is down,
 timed out or was busy becomes SERVICE_UNAVAILABLE, REQUEST_TIMEOUT or TRY_AGAIN (and the
 response a 503 with Retry-After, its body still holding any data), and an unexpected error
@@ -19,9 +19,9 @@ from starlette.responses import Response
 from strawberry.types import ExecutionResult
 
 from db.dialects import is_timeout, is_transient, is_unavailable
-from server.error_codes import code_for, is_request_error, with_code
-from server.media import GRAPHQL_RESPONSE_JSON, JSON, request_error_status
-from server.tracking import RequestState
+from server.endpoint.error_codes import code_for, is_request_error, with_code
+from server.observability.tracking import RequestState
+from server.request.media import GRAPHQL_RESPONSE_JSON, JSON, request_error_status
 
 log = logging.getLogger("catalog.request")
 
@@ -123,7 +123,7 @@ class Results:
 
     def response(self, batch: bool, consistency_token: str | None = None) -> Response:
         """The response: HTTP 200, the status of a request error under the negotiated media
-        type when nothing in it was executed (server.media), 503 when a retry may succeed.
+        type when nothing in it was executed (server.request.media), 503 when a retry may succeed.
         After a committed write every result carries its consistency token in
         `extensions.consistency`."""
         if consistency_token is not None:

@@ -19,7 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from db.statements import record_statements
 
 if TYPE_CHECKING:
-    from server.metrics import Metrics
+    from server.observability.metrics import Metrics
 
 log = logging.getLogger("catalog.request")
 
