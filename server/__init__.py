@@ -2,8 +2,8 @@
 
 `app.py` puts the rooms together (`create_app(settings)`). Each room is one job:
 
-- `request/`: what every room on the request path shares: a request's headers and the
-  media type its answer is written in.
+- `request/`: what every room on the request path shares: the request's state (filled in as
+  it is answered, read by its log line and metrics), its headers, its answer's media type.
 - `endpoint/`: where a /graphql request enters and is answered.
 - `refusals/`: where a request is refused (auth, body size, time budget), and where
   whatever escapes is answered as a JSON error.

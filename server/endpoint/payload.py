@@ -13,7 +13,7 @@ import orjson
 from starlette.requests import Request
 from starlette.types import Receive
 
-from server.endpoint.results import Refusal
+from server.refusals.refusal import Refusal
 from server.request.headers import header
 
 Operation = dict[str, Any]

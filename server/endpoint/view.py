@@ -33,19 +33,13 @@ from server.caches.documents import DocumentRefused, Documents, Malformed, expan
 from server.caches.responses import CacheableQuery, ResponseStore, cacheable
 from server.config.settings import Settings
 from server.endpoint.payload import Operation, bad_request, read_body, read_operations
-from server.endpoint.results import (
-    Refusal,
-    Results,
-    database_failure,
-    error_response,
-    refusal_response,
-    unavailable_response,
-)
-from server.observability.tracking import RequestState
+from server.endpoint.results import Results, database_failure, unavailable_response
 from server.playground.page import page_response
 from server.refusals.auth import Caller, Tokens
+from server.refusals.refusal import Refusal, error_response, refusal_response
 from server.request.headers import header
 from server.request.media import GRAPHQL_RESPONSE_JSON, JSON, negotiate, request_error_status
+from server.request.state import RequestState
 
 # A mutation's consistency token goes out in this header; a client sends it back in it.
 CONSISTENCY_HEADER = "Catalog-Consistency-Token"

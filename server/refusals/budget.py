@@ -13,9 +13,9 @@ import asyncio
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from server.endpoint.results import error_response
-from server.observability.tracking import RequestState
+from server.refusals.refusal import error_response
 from server.request.media import JSON, negotiate
+from server.request.state import RequestState
 
 
 class TimeBudget:
