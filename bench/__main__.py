@@ -23,7 +23,7 @@ from bench import dataset, imports, load, peers, replica, report, runs, workload
 from bench.floor import floor_sql
 from bench.workloads import Workload
 from db.engine import is_sqlite
-from server.settings import Settings
+from server.config.settings import Settings
 
 RESULTS = Path(__file__).resolve().parent / "results"
 DATABASE_ENV = "CATALOG_BENCH_DATABASE_URL"

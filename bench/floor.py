@@ -27,7 +27,7 @@ from starlette.routing import Route
 
 from bench.workloads import FLOORS, Floor
 from db.engine import create_engine, is_sqlite
-from server.settings import Settings
+from server.config.settings import Settings
 
 
 def floor_sql(floor: Floor, database_url: str) -> tuple[str, ...] | None:

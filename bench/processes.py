@@ -124,7 +124,7 @@ def free_port() -> int:
 
 
 def server_command(port: int, database_url: str, workers: int) -> list[str]:
-    return _serve_command(["-m", "server.cli", "serve"], port, database_url, workers)
+    return _serve_command(["-m", "server.process.cli", "serve"], port, database_url, workers)
 
 
 def floor_command(port: int, database_url: str, workers: int) -> list[str]:

@@ -23,7 +23,7 @@ import orjson
 
 from bench.dataset import Dataset
 from resolvers.ids import decode_id, encode_id
-from server.settings import Settings
+from server.config.settings import Settings
 
 TOKEN = "bench-token"  # the server starts with CATALOG_WRITE_TOKENS set to this
 VARIANTS = 1000  # distinct bodies for the workloads that pick products or tags at random

@@ -49,7 +49,7 @@ class RequestContext:
         """Let go of everything the request loaded, once it is answered.
 
         graphql-core's executor keeps the context in a reference cycle of its own, so what
-        the loaders hold would otherwise wait for the cycle collector (server/heap.py)
+        the loaders hold would otherwise wait for the cycle collector (server/process/heap.py)
         instead of being freed as the request ends.
         """
         self.loaders = self._fresh_loaders()

@@ -40,7 +40,7 @@ class Loaders:
     function is a module function bound to the connection, not a method: a loader that
     pointed back at this object would make a reference cycle, and everything the request
     loaded would then wait for the cycle collector instead of being freed when the
-    request ends (server/heap.py).
+    request ends (server/process/heap.py).
 
     `timestamps=False`: the request reads no timestamps, and its records hold None there
     (db.readers).

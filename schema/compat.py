@@ -2,8 +2,8 @@
 
 Everything else in schema/ uses Strawberry's and graphql-core's public API. When an upgrade
 moves one of these, the optimisation that needs it turns off: one warning, and its name in
-`disabled_optimisations()` (server.metrics shows it as `catalog_optimisation_disabled`);
-the server still starts and answers the same.
+`disabled_optimisations()` (server.observability.metrics shows it as
+`catalog_optimisation_disabled`); the server still starts and answers the same.
 
 The touchpoints, and what each one serves:
 

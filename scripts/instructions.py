@@ -94,8 +94,8 @@ def _instructions(url: str, label: str, requests: int) -> int:
 async def count(url: str, label: str, requests: int) -> None:
     """WARM_UP requests, then `requests` more, 16 at a time, through the whole app."""
     from bench.floor import create_floor_app
-    from server.main import app_from_env
-    from server.settings import Settings
+    from server.config.settings import Settings
+    from server.process.main import app_from_env
 
     os.environ["CATALOG_DATABASE_URL"] = url
     scope = post_scope()

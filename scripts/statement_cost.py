@@ -40,7 +40,7 @@ from db.migrate import upgrade
 from db.seed import seed_demo
 from resolvers.ids import encode_id
 from server.app import create_app
-from server.settings import Settings
+from server.config.settings import Settings
 
 STATEMENTS = 2_000
 REQUESTS = 400

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Re-vendor GraphiQL into server/graphiql/vendor/ from its npm packages.
+"""Re-vendor GraphiQL into server/playground/graphiql/vendor/ from its npm packages.
 
     python3 scripts/vendor_graphiql.py
 
@@ -45,7 +45,7 @@ FILES = [
 LICENCE_FROM = {"@graphiql/plugin-explorer": "graphiql"}
 
 ROOT = Path(__file__).resolve().parents[1]
-VENDOR = ROOT / "server" / "graphiql" / "vendor"
+VENDOR = ROOT / "server" / "playground" / "graphiql" / "vendor"
 
 
 def main() -> int:

@@ -21,18 +21,18 @@ from db.migrate import current_revision, head_revision
 from db.replicas import replica_set
 from db.statements import instrument
 from schema import build_schema
-from server import playground
-from server.auth import Tokens
-from server.body_limit import BodyLimit
-from server.budget import TimeBudget
-from server.cache import CacheHealth, namespace_for, open_store
-from server.errors import JsonErrors, http_error
-from server.metrics import Metrics, metrics_endpoint
-from server.persisted import open_documents
-from server.settings import Settings
-from server.tracing import Tracing
-from server.tracking import RequestTracking
-from server.view import CONSISTENCY_HEADER, CatalogView
+from server.caches.documents import open_documents
+from server.caches.responses import CacheHealth, namespace_for, open_store
+from server.config.settings import Settings
+from server.endpoint.view import CONSISTENCY_HEADER, CatalogView
+from server.observability.metrics import Metrics, metrics_endpoint
+from server.observability.tracing import Tracing
+from server.observability.tracking import RequestTracking
+from server.playground import page
+from server.refusals.auth import Tokens
+from server.refusals.body_limit import BodyLimit
+from server.refusals.budget import TimeBudget
+from server.refusals.errors import JsonErrors, http_error
 
 
 def create_app(settings: Settings) -> Starlette:
@@ -154,7 +154,7 @@ def create_app(settings: Settings) -> Starlette:
                 metrics_endpoint(metrics, Tokens(settings.write_tokens, settings.read_tokens)),
                 methods=["GET"],
             ),
-            *([playground.ROUTE] if settings.graphiql else []),
+            *([page.ROUTE] if settings.graphiql else []),
         ],
         lifespan=lifespan,
         exception_handlers={HTTPException: http_error},

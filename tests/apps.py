@@ -16,7 +16,7 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from server.app import create_app
-from server.settings import Settings
+from server.config.settings import Settings
 
 MakeClient = Callable[..., httpx.AsyncClient]
 

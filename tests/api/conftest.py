@@ -17,7 +17,7 @@ import pytest
 from starlette.applications import Starlette
 
 from server.app import create_app
-from server.settings import Settings
+from server.config.settings import Settings
 
 WRITE_TOKEN = "test-write-token"
 

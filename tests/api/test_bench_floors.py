@@ -17,7 +17,7 @@ from starlette.applications import Starlette
 
 from bench.floor import create_floor_app, floor_sql
 from bench.workloads import FLOORS, W1, W2, W3, W4, W5
-from server.settings import Settings
+from server.config.settings import Settings
 from tests.api.conftest import add_tags, create_product, create_tag
 
 

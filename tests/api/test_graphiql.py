@@ -15,8 +15,8 @@ import pytest
 from starlette.applications import Starlette
 
 from server.app import create_app
-from server.playground import VENDOR, manifest
-from server.settings import Settings
+from server.config.settings import Settings
+from server.playground.page import VENDOR, manifest
 
 BROWSER = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
 PACKAGES = {"react", "react-dom", "graphiql", "@graphiql/plugin-explorer"}

@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from server.media import GRAPHQL_RESPONSE_JSON, JSON, negotiate
+from server.request.media import GRAPHQL_RESPONSE_JSON, JSON, negotiate
 from tests.api.conftest import create_product
 
 PARSE_ERROR = "{ products { nodes { name }"

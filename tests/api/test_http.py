@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from server.app import create_app
-from server.settings import Settings
+from server.config.settings import Settings
 from tests.api.conftest import create_product, snapshot
 
 CREATE_TAG = 'mutation { createTag(input: {name: "Sale"}) { tag { id } } }'

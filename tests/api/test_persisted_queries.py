@@ -11,9 +11,9 @@ from typing import Any
 import httpx
 import pytest
 
-from server.media import GRAPHQL_RESPONSE_JSON
-from server.persisted import MemoryDocuments, sha256_hex
-from server.settings import Settings, SettingsError
+from server.caches.documents import MemoryDocuments, sha256_hex
+from server.config.settings import Settings, SettingsError
+from server.request.media import GRAPHQL_RESPONSE_JSON
 from tests.api.conftest import WRITE_TOKEN, create_product, snapshot
 from tests.apps import MakeClient, app_clients
 from tests.services import redis_url

@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from server.app import create_app
-from server.settings import Settings
+from server.config.settings import Settings
 from tests.api.conftest import WRITE_TOKEN, gql
 
 # (what is misspelled, document, variables, a name the suggestion would reveal)

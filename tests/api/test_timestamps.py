@@ -13,7 +13,7 @@ import pytest
 
 from db.statements import record_statements
 from server.app import create_app
-from server.settings import Settings
+from server.config.settings import Settings
 from tests.api.conftest import WRITE_TOKEN, add_tags, create_product, gql_data, speaking_to
 
 # A timestamp column read from its table (a NULL standing in for it is not). The documents

@@ -73,7 +73,7 @@ def serve(directory: Path, port: int, **env: str) -> Iterator[Server]:
     }
     for command in (["db", "upgrade"], ["seed", "--demo"]):
         subprocess.run(
-            [sys.executable, "-m", "server.cli", *command],
+            [sys.executable, "-m", "server.process.cli", *command],
             env=environment,
             cwd=ROOT,
             check=True,

@@ -11,8 +11,8 @@ import httpx
 import pytest
 
 from server.app import create_app
-from server.cache import RETRY_AFTER_S, WARN_EVERY_S, BestEffortStore, RedisStore
-from server.settings import Settings
+from server.caches.responses import RETRY_AFTER_S, WARN_EVERY_S, BestEffortStore, RedisStore
+from server.config.settings import Settings
 
 WRITE = "outage-write-token"
 COUNT = "{ products { totalCount nodes { name } } }"

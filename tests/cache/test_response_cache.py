@@ -12,7 +12,7 @@ import pytest
 
 from db.statements import record_statements
 from server.app import create_app
-from server.settings import Settings
+from server.config.settings import Settings
 from tests.services import redis_url
 
 WRITE = "cache-write-token"

@@ -52,7 +52,7 @@ def fresh_database() -> Iterator[str]:
 
 def start_upgrade(database_url: str) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
-        [sys.executable, "-m", "server.cli", "db", "upgrade"],
+        [sys.executable, "-m", "server.process.cli", "db", "upgrade"],
         env={**os.environ, "CATALOG_DATABASE_URL": database_url},
         cwd=ROOT,
         stdout=subprocess.PIPE,

@@ -40,7 +40,7 @@ StartServer = Callable[..., Server]
 def spawn_serve(environment: dict[str, str], port: int, log: BinaryIO, *flags: str) -> Server:
     """A `catalog serve` process on `port` (plus `flags`), its output in `log`; not yet ready."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "server.cli", "serve", "--port", str(port), *flags],
+        [sys.executable, "-m", "server.process.cli", "serve", "--port", str(port), *flags],
         env=environment,
         cwd=ROOT,
         stdout=log,
@@ -79,7 +79,7 @@ def start_server(tmp_path: Path) -> Iterator[StartServer]:
     def start(database_url: str, **env: str) -> Server:
         environment = {**os.environ, **env, "CATALOG_DATABASE_URL": database_url}
         subprocess.run(
-            [sys.executable, "-m", "server.cli", "db", "upgrade"],
+            [sys.executable, "-m", "server.process.cli", "db", "upgrade"],
             env=environment,
             cwd=ROOT,
             check=True,

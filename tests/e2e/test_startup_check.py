@@ -23,7 +23,7 @@ pytestmark = pytest.mark.e2e
 def serve(database_url: str, *flags: str, **env: str) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith("CATALOG_")}
     return subprocess.run(
-        [sys.executable, "-m", "server.cli", "serve", "--port", str(free_port()), *flags],
+        [sys.executable, "-m", "server.process.cli", "serve", "--port", str(free_port()), *flags],
         env={**clean, **env, "CATALOG_DATABASE_URL": database_url, "CATALOG_WRITE_TOKENS": "t"},
         cwd=ROOT,
         capture_output=True,
@@ -100,7 +100,7 @@ def test_the_check_can_be_skipped_for_orchestrators(how: str) -> None:
     env = dict([how.split("=")]) if "=" in how else {}
     clean = {k: v for k, v in os.environ.items() if not k.startswith("CATALOG_")}
     process = subprocess.Popen(
-        [sys.executable, "-m", "server.cli", "serve", "--port", str(port), *flags],
+        [sys.executable, "-m", "server.process.cli", "serve", "--port", str(port), *flags],
         env={
             **clean,
             **env,
@@ -131,7 +131,7 @@ def test_db_upgrade_on_an_unreachable_database_is_one_line() -> None:
     url = f"postgresql+asyncpg://postgres@127.0.0.1:{free_port()}/catalog"
     clean = {k: v for k, v in os.environ.items() if not k.startswith("CATALOG_")}
     result = subprocess.run(
-        [sys.executable, "-m", "server.cli", "db", "upgrade"],
+        [sys.executable, "-m", "server.process.cli", "db", "upgrade"],
         env={**clean, "CATALOG_DATABASE_URL": url},
         cwd=ROOT,
         capture_output=True,

@@ -20,8 +20,8 @@ import pytest
 import uvicorn
 
 from db.statements import record_statements
-from server import cli
-from server.logs import JsonFormatter
+from server.observability.logs import JsonFormatter
+from server.process import cli
 from tests.hardening.api import (
     READ,
     READ_TOKEN,

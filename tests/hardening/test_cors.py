@@ -6,7 +6,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from server.settings import Settings, SettingsError
+from server.config.settings import Settings, SettingsError
 from tests.hardening.api import WRITE
 from tests.hardening.conftest import MakeClient
 

@@ -12,7 +12,7 @@ from sqlalchemy import text
 from db.dialects import is_timeout
 from db.engine import create_engine
 from server.app import create_app
-from server.settings import Settings
+from server.config.settings import Settings
 
 
 async def test_a_request_over_budget_gets_request_timeout_and_releases_its_connection(

@@ -14,7 +14,7 @@ from starlette.applications import Starlette
 
 from clusters import PgBouncer, Replicated
 from server.app import create_app
-from server.settings import Settings
+from server.config.settings import Settings
 from tests.hardening.api import WRITE, WRITE_TOKEN, post
 from tests.replicas.conftest import DATABASE
 

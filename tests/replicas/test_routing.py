@@ -19,7 +19,7 @@ from starlette.applications import Starlette
 from clusters import Replicated
 from db.replicas import ReplicaSet, parse_position
 from server.app import create_app
-from server.settings import Settings
+from server.config.settings import Settings
 from tests.hardening.api import WRITE, WRITE_TOKEN, post
 from tests.server.metrics_page import parse, value
 

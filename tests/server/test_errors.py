@@ -14,8 +14,8 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from server.app import create_app
-from server.errors import JsonErrors
-from server.settings import Settings
+from server.config.settings import Settings
+from server.refusals.errors import JsonErrors
 
 
 class Broken(Exception):

@@ -1,4 +1,4 @@
-"""The cycle collector's settings for a serving process (server/heap.py)."""
+"""The cycle collector's settings for a serving process (server/process/heap.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 
 PROBE = """
 import gc, json
-from server.main import app_from_env
+from server.process.main import app_from_env
 app_from_env()
 print(json.dumps({"threshold": gc.get_threshold(), "frozen": gc.get_freeze_count()}))
 """

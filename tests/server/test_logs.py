@@ -7,7 +7,7 @@ import logging
 
 import pytest
 
-from server.logs import JsonFormatter, configure
+from server.observability.logs import JsonFormatter, configure
 
 
 @pytest.mark.parametrize("level", ["DEBUG", "INFO"])

@@ -11,8 +11,8 @@ import pytest
 from starlette.applications import Starlette
 
 from server.app import create_app
-from server.metrics import OPERATION_NAMES
-from server.settings import Settings
+from server.config.settings import Settings
+from server.observability.metrics import OPERATION_NAMES
 from tests.server.metrics_page import Samples, moved, parse, value
 
 WRITE_TOKEN = "metrics-write"

@@ -17,12 +17,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from server.body_limit import BodyLimit
-from server.budget import TimeBudget
-from server.headers import header
-from server.media import GRAPHQL_RESPONSE_JSON
-from server.metrics import Metrics
-from server.tracking import RequestState, RequestTracking
+from server.observability.metrics import Metrics
+from server.observability.tracking import RequestTracking
+from server.refusals.body_limit import BodyLimit
+from server.refusals.budget import TimeBudget
+from server.request.headers import header
+from server.request.media import GRAPHQL_RESPONSE_JSON
+from server.request.state import RequestState
 
 
 async def echo_size(scope: Scope, receive: Receive, send: Send) -> None:

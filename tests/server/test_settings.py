@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from server.settings import Settings, SettingsError
+from server.config.settings import Settings, SettingsError
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -139,7 +139,7 @@ def test_the_default_pool_holds_a_connection_for_each_of_sixteen_busy_clients() 
 def catalog(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith("CATALOG_")}
     return subprocess.run(
-        [sys.executable, "-m", "server.cli", *args],
+        [sys.executable, "-m", "server.process.cli", *args],
         env={**clean, **env},
         cwd=ROOT,
         capture_output=True,

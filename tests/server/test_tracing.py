@@ -19,7 +19,7 @@ from opentelemetry.proto.trace.v1.trace_pb2 import Span
 from starlette.types import ASGIApp, Message
 
 from server.app import create_app
-from server.settings import Settings, SettingsError
+from server.config.settings import Settings, SettingsError
 
 
 class Collector:

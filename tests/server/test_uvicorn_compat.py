@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 import uvicorn
 
-from server import cli, uvicorn_compat
-from server.uvicorn_compat import HeaderTimeoutProtocol, http_protocol
+from server.process import cli, uvicorn_compat
+from server.process.uvicorn_compat import HeaderTimeoutProtocol, http_protocol
 
 
 def test_the_header_bound_protocol_is_used_when_uvicorn_has_what_it_needs() -> None:

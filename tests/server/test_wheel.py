@@ -7,7 +7,7 @@ import sys
 import zipfile
 from pathlib import Path
 
-from server.playground import OWN_FILES, manifest
+from server.playground.page import OWN_FILES, manifest
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -23,9 +23,9 @@ def test_the_wheel_holds_the_graphiql_page_and_every_vendored_file(tmp_path: Pat
 
     names = set(zipfile.ZipFile(wheel).namelist())
 
-    expected = {"server/playground.py", "server/graphiql/index.html"}
-    expected |= {f"server/graphiql/{name}" for name in OWN_FILES}
-    expected |= {f"server/graphiql/vendor/{name}" for name in manifest()["files"]}
-    expected |= {"server/graphiql/vendor/manifest.json"}
-    expected |= {"server/graphiql/vendor/licenses/THIRD_PARTY.txt"}
+    expected = {"server/playground/page.py", "server/playground/graphiql/index.html"}
+    expected |= {f"server/playground/graphiql/{name}" for name in OWN_FILES}
+    expected |= {f"server/playground/graphiql/vendor/{name}" for name in manifest()["files"]}
+    expected |= {"server/playground/graphiql/vendor/manifest.json"}
+    expected |= {"server/playground/graphiql/vendor/licenses/THIRD_PARTY.txt"}
     assert expected <= names, sorted(expected - names)

@@ -15,7 +15,7 @@ from typing import Literal
 
 from strawberry.types.graphql import OperationType
 
-from server.results import Refusal
+from server.refusals.refusal import Refusal
 
 Caller = Literal["anonymous", "read", "write", "invalid"]
 

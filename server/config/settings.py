@@ -17,13 +17,13 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from resolvers.limits import MAX_FIRST, Limits
-from server.database_urls import (
+from server.caches.documents import load_trusted_documents
+from server.config.database_urls import (
     SettingsError,
     check_database_url,
     check_read_database_urls,
     shown,
 )
-from server.persisted import load_trusted_documents
 
 __all__ = ["Settings", "SettingsError", "check_database_url"]
 
@@ -202,13 +202,13 @@ class Settings:
     request_timeout_ms: int = 10_000
     response_cache: str = "off"  # off | memory | redis://...
     response_cache_namespace: str = ""  # Redis key prefix; "" derives one from the database
-    # When set (SHA-256 -> document), only these documents run: see server/persisted.py.
+    # When set (SHA-256 -> document), only these documents run: see server/caches/documents.py.
     trusted_documents: Mapping[str, str] | None = field(default=None, repr=False)
     log_level: str = "INFO"
     startup_check: bool = True  # refuse to start when the database is unreachable or behind
     shutdown_grace_ms: int = 15_000  # on SIGTERM, in-flight requests may finish within this
     header_timeout_ms: int = 5_000  # a request's headers must arrive within this
-    # Allocations between young collections of the cycle collector (server/heap.py);
+    # Allocations between young collections of the cycle collector (server/process/heap.py);
     # 0 leaves CPython's collector as it is.
     gc_young_threshold: int = 50_000
     # Set by `catalog serve` (a fresh directory per start unless the environment has one):

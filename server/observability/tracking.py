@@ -9,56 +9,18 @@ the endpoint inside it fill in (the operation, its type, the outcome, refusals b
 from __future__ import annotations
 
 import logging
-import random
 import time
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from db.statements import record_statements
+from server.request.state import RequestState
 
 if TYPE_CHECKING:
-    from server.metrics import Metrics
+    from server.observability.metrics import Metrics
 
 log = logging.getLogger("catalog.request")
-
-_STATE = "catalog"
-
-
-def new_request_id() -> str:
-    """16 hex digits, random: a request's id in its log line, errors and x-request-id.
-
-    An id must tell requests apart, not keep a secret: the process's own generator gives
-    one without the system call os.urandom costs on every request.
-    """
-    return f"{random.getrandbits(64):016x}"
-
-
-@dataclass
-class RequestState:
-    """What the log line and the metrics say of one request, filled in as it is answered."""
-
-    request_id: str = field(default_factory=new_request_id)
-    operation: str | None = None
-    operation_type: str | None = None  # query or mutation, once known
-    outcome: str = "ok"
-    cache: str | None = None  # the response cache's answer (hit or miss), when asked
-    refusals: set[str] = field(default_factory=set)  # codes of refusals, for metrics
-
-    @staticmethod
-    def of(scope: Scope) -> RequestState:
-        """The request's state: the one RequestTracking made, or a new one without it."""
-        states = scope.setdefault("state", {})
-        state = states.get(_STATE)
-        if not isinstance(state, RequestState):
-            state = states[_STATE] = RequestState()
-        return state
-
-    def refused(self, code: str) -> None:
-        """The request (or one of its operations) was refused with this code."""
-        self.outcome = f"refused:{code}"
-        self.refusals.add(code)
 
 
 class RequestTracking:
@@ -72,8 +34,7 @@ class RequestTracking:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        state = RequestState()
-        scope.setdefault("state", {})[_STATE] = state
+        state = RequestState.begin(scope)
         started = time.perf_counter()
         with record_statements() as statements:
 

@@ -1,12 +1,13 @@
 """The /graphql endpoint: GraphQL over HTTP on Strawberry's public `Schema.execute`.
 
-Per request it reads the operations once (server.payload), fills in the documents they
-name by hash (server.persisted), decides the caller's access to every operation before any
-runs (server.auth), answers a query from the response cache when it may (server.cache),
-and otherwise executes each operation once, on the request's one database handle, closed
-when the request ends. The request id, log line and metrics (server.tracking), the time
-budget (server.budget) and the body limit (server.body_limit) are middlewares around it;
-what it answers, masked errors included, is shaped by server.results.
+Per request it reads the operations once (server.endpoint.payload), fills in the documents
+they name by hash (server.caches.documents), decides the caller's access to every operation
+before any runs (server.refusals.auth), answers a query from the response cache when it may
+(server.caches.responses), and otherwise executes each operation once, on the request's one
+database handle, closed when the request ends. The request id, log line and metrics
+(server.observability.tracking), the time budget (server.refusals.budget) and the body limit
+(server.refusals.body_limit) are middlewares around it; what it answers, masked errors
+included, is shaped by server.endpoint.results.
 """
 
 from __future__ import annotations
@@ -28,23 +29,17 @@ from db.replicas import BadPosition, ReplicaSet, parse_position, position_token
 from resolvers.context import RequestContext
 from schema import CatalogSchema
 from schema.plans import Plan
-from server import playground
-from server.auth import Caller, Tokens
-from server.cache import CacheableQuery, ResponseStore, cacheable
-from server.headers import header
-from server.media import GRAPHQL_RESPONSE_JSON, JSON, negotiate, request_error_status
-from server.payload import Operation, bad_request, read_body, read_operations
-from server.persisted import DocumentRefused, Documents, Malformed, expand_documents
-from server.results import (
-    Refusal,
-    Results,
-    database_failure,
-    error_response,
-    refusal_response,
-    unavailable_response,
-)
-from server.settings import Settings
-from server.tracking import RequestState
+from server.caches.documents import DocumentRefused, Documents, Malformed, expand_documents
+from server.caches.responses import CacheableQuery, ResponseStore, cacheable
+from server.config.settings import Settings
+from server.endpoint.payload import Operation, bad_request, read_body, read_operations
+from server.endpoint.results import Results, database_failure, unavailable_response
+from server.playground.page import page_response
+from server.refusals.auth import Caller, Tokens
+from server.refusals.refusal import Refusal, error_response, refusal_response
+from server.request.headers import header
+from server.request.media import GRAPHQL_RESPONSE_JSON, JSON, negotiate, request_error_status
+from server.request.state import RequestState
 
 # A mutation's consistency token goes out in this header; a client sends it back in it.
 CONSISTENCY_HEADER = "Catalog-Consistency-Token"
@@ -93,7 +88,7 @@ class CatalogView:
             if isinstance(payload, dict) and _wants_graphiql(request, payload.get("query")):
                 if not self._graphiql:
                     raise Refusal(404, "BAD_REQUEST", "Not Found")
-                return playground.page_response()
+                return page_response()
             operations = payload if isinstance(payload, list) else [payload]
             # Every operation is planned and decided before any runs or a handle opens.
             plans = [self._check(op, caller, method, state) for op in operations]
@@ -237,7 +232,7 @@ class CatalogView:
         return cacheable(plan, payload.get("variables"), access)
 
     def _media_type(self, request: Request) -> str:
-        """The response's media type (server.media); 406 when the client accepts none of
+        """The response's media type (server.request.media); 406 when the client accepts none of
         ours, unless it is a browser asking for the GraphiQL page."""
         media_type = negotiate(header(request.scope, b"accept"))
         if media_type is not None:

@@ -13,8 +13,8 @@ import orjson
 from starlette.requests import Request
 from starlette.types import Receive
 
-from server.headers import header
-from server.results import Refusal
+from server.refusals.refusal import Refusal
+from server.request.headers import header
 
 Operation = dict[str, Any]
 

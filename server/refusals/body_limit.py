@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from server.headers import header
-from server.results import error_response
-from server.tracking import RequestState
+from server.refusals.refusal import error_response
+from server.request.headers import header
+from server.request.state import RequestState
 
 CODE = "BODY_TOO_LARGE"
 

@@ -14,9 +14,9 @@ import sys
 import tempfile
 from types import FrameType
 
-from server.logs import uvicorn_log_config
-from server.settings import Settings, SettingsError, check_database_url
-from server.uvicorn_compat import http_protocol
+from server.config.settings import Settings, SettingsError, check_database_url
+from server.observability.logs import uvicorn_log_config
+from server.process.uvicorn_compat import http_protocol
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -90,7 +90,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         )
         return 2
     if settings.startup_check and not args.no_check:
-        from server.startup import DatabaseNotReady, check_database
+        from server.process.startup import DatabaseNotReady, check_database
 
         try:
             asyncio.run(check_database(settings.database_url))
@@ -127,7 +127,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     previous = signal.signal(signal.SIGTERM, _stopped)
     try:
         uvicorn.run(
-            "server.main:app_from_env",
+            "server.process.main:app_from_env",
             factory=True,
             host=args.host,
             port=args.port,
@@ -152,7 +152,7 @@ def _stopped(_signal: int, _frame: FrameType | None) -> None:
 
 def _upgrade(settings: Settings) -> int:
     from db.migrate import upgrade
-    from server.startup import DatabaseNotReady, read_revision
+    from server.process.startup import DatabaseNotReady, read_revision
 
     try:
         # Connect once first, so that an unreachable database is one line; a migration

@@ -1,6 +1,6 @@
-"""What the /graphql endpoint answers: GraphQL results shaped for the client, and refusals.
+"""What the /graphql endpoint answers: GraphQL results shaped for the client.
 
-Every error leaves with an `extensions.code` (server.error_codes). Our own errors go out as
+Every error leaves with an `extensions.code` (server.endpoint.error_codes). Our own errors go out as
 they are; anything else that failed inside an operation is masked: a database that is down,
 timed out or was busy becomes SERVICE_UNAVAILABLE, REQUEST_TIMEOUT or TRY_AGAIN (and the
 response a 503 with Retry-After, its body still holding any data), and an unexpected error
@@ -10,7 +10,6 @@ becomes INTERNAL_SERVER_ERROR with the request id, its traceback logged once und
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
 from typing import Any
 
 import orjson
@@ -19,13 +18,13 @@ from starlette.responses import Response
 from strawberry.types import ExecutionResult
 
 from db.dialects import is_timeout, is_transient, is_unavailable
-from server.error_codes import code_for, is_request_error, with_code
-from server.media import GRAPHQL_RESPONSE_JSON, JSON, request_error_status
-from server.tracking import RequestState
+from server.endpoint.error_codes import code_for, is_request_error, with_code
+from server.refusals.refusal import RETRY_AFTER_SECONDS, error_response
+from server.request.media import GRAPHQL_RESPONSE_JSON, request_error_status
+from server.request.state import RequestState
 
 log = logging.getLogger("catalog.request")
 
-RETRY_AFTER_SECONDS = 1
 # Codes that say "not now": the request may well succeed when retried a little later. A
 # response carrying one is HTTP 503 with Retry-After (its body still holds any data).
 _OUTCOMES = {
@@ -33,43 +32,6 @@ _OUTCOMES = {
     "TRY_AGAIN": "transient",
     "SERVICE_UNAVAILABLE": "unavailable",
 }
-
-
-class Refusal(Exception):
-    """The request is refused before (or instead of) execution, with an HTTP status."""
-
-    def __init__(
-        self, status: int, code: str, message: str, headers: Mapping[str, str] | None = None
-    ) -> None:
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
-        self.headers = dict(headers or {})
-
-
-def error_response(
-    status: int,
-    code: str,
-    message: str,
-    headers: Mapping[str, str] | None = None,
-    media_type: str = JSON,
-) -> Response:
-    """A GraphQL-shaped error body, so clients read every refusal the same way."""
-    body = {"errors": [{"message": message, "extensions": {"code": code}}]}
-    response = Response(
-        orjson.dumps(body), status_code=status, media_type=media_type, headers=headers
-    )
-    if status == 503:
-        response.headers["retry-after"] = str(RETRY_AFTER_SECONDS)
-    return response
-
-
-def refusal_response(refusal: Refusal, state: RequestState, media_type: str) -> Response:
-    state.refused(refusal.code)
-    return error_response(
-        refusal.status, refusal.code, refusal.message, refusal.headers, media_type
-    )
 
 
 def database_failure(error: BaseException) -> tuple[str | None, str]:
@@ -123,7 +85,7 @@ class Results:
 
     def response(self, batch: bool, consistency_token: str | None = None) -> Response:
         """The response: HTTP 200, the status of a request error under the negotiated media
-        type when nothing in it was executed (server.media), 503 when a retry may succeed.
+        type when nothing in it was executed (server.request.media), 503 when a retry may succeed.
         After a committed write every result carries its consistency token in
         `extensions.consistency`."""
         if consistency_token is not None:

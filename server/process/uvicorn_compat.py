@@ -53,7 +53,7 @@ def bound_request_headers(seconds: float) -> None:
 
     uvicorn builds a protocol per connection from the class alone (and pickles the class,
     by name, to its worker processes), so the bound is the class's: the process entry
-    point (server.main) sets it from the settings before the first connection.
+    point (server.process.main) sets it from the settings before the first connection.
     """
     HeaderTimeoutProtocol.header_timeout_s = seconds
 

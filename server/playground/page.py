@@ -1,9 +1,9 @@
 """GraphiQL, served by the server itself: no file of the page comes from another host.
 
-The page (server/graphiql/index.html) is answered at /graphql to browsers; its scripts and
-stylesheets are GraphiQL's, React's and the explorer plugin's browser builds, vendored
-from npm by scripts/vendor_graphiql.py into server/graphiql/vendor/ (with their licences
-and a manifest of sha256 checksums), plus the page's own page.js and page.css.
+The page (server/playground/graphiql/index.html) is answered at /graphql to browsers; its
+scripts and stylesheets are GraphiQL's, React's and the explorer plugin's browser builds,
+vendored from npm by scripts/vendor_graphiql.py into server/playground/graphiql/vendor/ (with
+their licences and a manifest of sha256 checksums), plus the page's own page.js and page.css.
 
 Each file is served at /graphiql/<name>.<first 12 hex digits of its sha256>.<ext>, so its
 URL changes whenever its content does and browsers may keep it for a year without asking
@@ -73,7 +73,7 @@ ASSET_HEADERS = {
 class Asset:
     """One file of the page, under the name it is served by."""
 
-    source: str  # its name under server/graphiql/ (vendor/ for vendored ones)
+    source: str  # its name under server/playground/graphiql/ (vendor/ for vendored ones)
     url: str  # /graphiql/<stem>.<hash>.<ext>
     content: bytes
     media_type: str
@@ -112,7 +112,7 @@ def playground() -> Playground:
         assets[url] = Asset(name, url, content, MEDIA_TYPES[f".{extension}"])
         page = page.replace("{{" + name + "}}", url)
     if "{{" in page:
-        raise RuntimeError("server/graphiql/index.html names a file that is not served")
+        raise RuntimeError("server/playground/graphiql/index.html names a file that is not served")
     return Playground(page.encode(), assets)
 
 

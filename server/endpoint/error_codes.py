@@ -11,7 +11,7 @@ graphql-core carry none, so the phase that raised them names them:
 
 A result is a *request error* when nothing was executed: it failed to parse, to validate or
 to coerce its variables, or a limit refused it. GraphQL over HTTP gives request errors their
-own status under `application/graphql-response+json` (see server.media).
+own status under `application/graphql-response+json` (see server.request.media).
 """
 
 from __future__ import annotations

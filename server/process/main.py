@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from starlette.applications import Starlette
 
-from server import heap
 from server.app import create_app
-from server.logs import configure
-from server.settings import Settings
-from server.uvicorn_compat import bound_request_headers
+from server.config.settings import Settings
+from server.observability.logs import configure
+from server.process import heap
+from server.process.uvicorn_compat import bound_request_headers
 
 
 def app_from_env() -> Starlette:

@@ -31,7 +31,7 @@ from typing import Any, Protocol
 import orjson
 from graphql import GraphQLError, parse
 
-from server.cache import ResponseStore
+from server.caches.responses import ResponseStore
 
 MEMORY_ENTRIES = 2048
 MEMORY_CHARACTERS = 16 * 1024 * 1024  # the documents' total size, whatever their number
@@ -131,7 +131,7 @@ class MemoryDocuments:
 class CachedDocuments:
     """Documents in the response cache's store (its Redis), shared by every process that
     uses it. That store answers a failure of Redis with a miss and skips Redis for a while
-    (server.cache.BestEffortStore): the client registers again and its request runs."""
+    (server.caches.responses.BestEffortStore): the client registers again and its request runs."""
 
     def __init__(self, store: ResponseStore) -> None:
         self._store = store

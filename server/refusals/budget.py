@@ -1,7 +1,7 @@
 """The time budget of a /graphql request (CATALOG_REQUEST_TIMEOUT_MS).
 
 A request that has not started its response within the budget is cancelled and answered
-503 REQUEST_TIMEOUT with Retry-After, in the media type the client accepts (server.media).
+503 REQUEST_TIMEOUT with Retry-After, in the media type the client accepts (server.request.media).
 Statement and lock timeouts inside the database are set within the same budget
 (db.engine.timeouts_within), so the database gives up first in the common case.
 """
@@ -13,9 +13,9 @@ import asyncio
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from server.media import JSON, negotiate
-from server.results import error_response
-from server.tracking import RequestState
+from server.refusals.refusal import error_response
+from server.request.media import JSON, negotiate
+from server.request.state import RequestState
 
 
 class TimeBudget:

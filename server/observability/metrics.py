@@ -52,7 +52,7 @@ from starlette.responses import JSONResponse, Response
 
 from db.replicas import Replica, ReplicaSet
 from schema import compat, execution
-from server.auth import Tokens
+from server.refusals.auth import Tokens
 
 OPERATION_NAMES = 100  # distinct operation names kept as labels, per process
 _NAME = re.compile(r"[_A-Za-z][_0-9A-Za-z]{0,63}")  # a GraphQL name, at most 64 characters

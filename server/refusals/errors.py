@@ -21,7 +21,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from server.tracking import new_request_id
+from server.request.state import new_request_id
 
 log = logging.getLogger("catalog.request")
 
