@@ -1,6 +1,6 @@
 #!/bin/sh
 # The image's start: migrate, seed the demo catalog when asked, then serve.
-# Every setting comes from the environment (README).
+# Every setting comes from the environment (docs/settings.md).
 set -eu
 
 # Replicas may start together: on PostgreSQL the upgrade holds an advisory lock, so one

@@ -37,6 +37,7 @@ Rules kept here:
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 from typing import Literal
 
 from sqlalchemy import select
@@ -218,16 +219,26 @@ class Associations:
     # -- bulk --------------------------------------------------------------------------------
 
     async def import_links(
-        self, links: Iterable[tuple[int, int, int]], *, chunk_size: int = 5000
+        self,
+        links: Iterable[tuple[int, int, int] | tuple[int, int, int, datetime]],
+        *,
+        chunk_size: int = 5000,
     ) -> int:
-        """Bulk-load (product_id, tag_id, priority) links in one transaction, for seeding.
+        """Bulk-load (product_id, tag_id, priority[, added_at]) links in one transaction.
 
-        Existing pairs are left as they are. Skips the per-call limits and parent locks of
-        the helpers above: it is meant for loading data, not for serving requests.
+        For seeding: a link without its own added_at is added now. Existing pairs are left
+        as they are. Skips the per-call limits and parent locks of the helpers above: it is
+        meant for loading data, not for serving requests.
         """
+        now = utcnow()
         rows = [
-            {"product_id": p, "tag_id": t, "priority": priority, "added_at": utcnow()}
-            for p, t, priority in links
+            {
+                "product_id": link[0],
+                "tag_id": link[1],
+                "priority": link[2],
+                "added_at": link[3] if len(link) == 4 else now,
+            }
+            for link in links
         ]
         async with write_transaction(self._connection):
             for start in range(0, len(rows), chunk_size):

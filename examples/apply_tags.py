@@ -467,7 +467,7 @@ def _error_message(error: urllib.error.HTTPError) -> str:
 
 
 def _clean(name: str) -> str:
-    """A name as the server stores it (the server's db/names.py, README "Names"): format
+    """A name as the server stores it (the server's db/names.py, docs/api.md, "Names"): format
     characters but joiners dropped, runs of spaces one space, trimmed, NFC-normalized.
     """
     kept = (c for c in name if c in "\u200c\u200d" or unicodedata.category(c) != "Cf")

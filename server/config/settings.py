@@ -164,7 +164,7 @@ _LIMITS = Limits()  # the defaults of the limits the settings can change
 
 @dataclass(frozen=True)
 class Settings:
-    """The server's configuration. See the README's settings table for each variable."""
+    """The server's configuration. docs/settings.md's table describes each variable."""
 
     database_url: str = DEFAULT_DATABASE_URL
     db_pool_size: int = 20
