@@ -44,6 +44,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db import links, parents, readers
+from db.changes import journal
 from db.connections import write_transaction
 from db.dialects import insert_ignoring_conflicts, rows_of
 from db.links import Pair
@@ -243,10 +244,14 @@ class Associations:
         async with write_transaction(self._connection):
             for start in range(0, len(rows), chunk_size):
                 chunk = rows[start : start + chunk_size]
-                await self._connection.execute(
-                    insert_ignoring_conflicts(
-                        self._connection, product_tags, chunk, on=["product_id", "tag_id"]
-                    )
+                statement = insert_ignoring_conflicts(
+                    self._connection, product_tags, chunk, on=["product_id", "tag_id"]
+                ).returning(
+                    product_tags.c.product_id, product_tags.c.tag_id, product_tags.c.priority
+                )
+                inserted = await self._connection.execute(statement)
+                journal(self._connection).links(
+                    "LINK_ADDED", {(p, t): priority for p, t, priority in inserted}
                 )
         return len(rows)
 

@@ -25,8 +25,9 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from db import names, orders, readers
+from db import links, names, orders, readers
 from db.associations import MAX_ITEMS, Associations
+from db.changes import journal
 from db.connections import read, write_transaction
 from db.dialects import insert_ignoring_conflicts
 from db.errors import Conflict, NotFound, TooMany
@@ -80,6 +81,7 @@ class Catalog:
                 .returning(*readers.PRODUCT_COLUMNS)
             )
             product = readers.product_record((await self._connection.execute(statement)).one())
+            journal(self._connection).note("PRODUCT_CREATED", product_id=product.id)
             changed = await self._associations.link(product.id, tag_refs)
             return product, changed
 
@@ -100,6 +102,8 @@ class Catalog:
             row = (await self._connection.execute(statement)).first()
             if row is None:
                 raise NotFound("product", [product_id])
+            if name is not None:
+                journal(self._connection).note("PRODUCT_UPDATED", product_id=product_id)
             return readers.product_record(row)
 
     async def delete_product(self, product_id: int) -> None:
@@ -120,6 +124,7 @@ class Catalog:
             created = (await self._connection.execute(statement)).first()
             if created is None:
                 raise Conflict("name", clean)
+            journal(self._connection).note("TAG_CREATED", tag_id=created.id)
             return readers.tag_record(created)
 
     async def update_tag(self, tag_id: int, *, name: str | None = None) -> TagRecord:
@@ -142,6 +147,8 @@ class Catalog:
                 raise Conflict("name", values["name"]) from error
             if row is None:
                 raise NotFound("tag", [tag_id])
+            if name is not None:
+                journal(self._connection).note("TAG_UPDATED", tag_id=tag_id)
             return readers.tag_record(row)
 
     async def delete_tag(self, tag_id: int) -> None:
@@ -238,11 +245,21 @@ class Catalog:
         return list(await read(self._connection, statement, slice_params(window)))
 
     async def _delete(self, table: Table, row_id: int, kind: str) -> None:
+        """Delete a parent and its links. The row is locked FOR UPDATE first, so no link to
+        it can be added meanwhile; its links are deleted by the service, which records
+        each (ON DELETE CASCADE would take them unrecorded), then the row itself."""
         _require_storable(row_id, kind)
         async with write_transaction(self._connection):
-            statement = delete(table).where(table.c.id == row_id).returning(table.c.id)
-            if (await self._connection.execute(statement)).first() is None:
+            locked = select(table.c.id).where(table.c.id == row_id).with_for_update()
+            if (await self._connection.execute(locked)).first() is None:
                 raise NotFound(kind, [row_id])
+            side = product_tags.c.product_id if table is products else product_tags.c.tag_id
+            await links.remove_where(self._connection, side == row_id)
+            await self._connection.execute(delete(table).where(table.c.id == row_id))
+            if table is products:
+                journal(self._connection).note("PRODUCT_DELETED", product_id=row_id)
+            else:
+                journal(self._connection).note("TAG_DELETED", tag_id=row_id)
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,7 +27,7 @@ from sqlalchemy.engine import Connection, CursorResult
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.pool import PoolProxiedConnection
 
-from db import data_version, statements
+from db import changes, statements
 from db.dialects import is_unavailable
 from db.engine import WRITE_OPTION, read_options, reads_autocommit, write_options
 from db.expansion import expand
@@ -66,6 +66,9 @@ class RequestConnection(AsyncConnection):
         # The position of the request's last commit, when there are replicas to wait for
         # it (db.replicas: the consistency token); None otherwise.
         self.committed_at: int | None = None
+        # The data version of the request's last commit (db.changes): where its changes
+        # stand in the change log; None until it commits a write.
+        self.committed_version: int | None = None
 
     @property
     def issues_tokens(self) -> bool:
@@ -318,13 +321,16 @@ async def write_transaction(
 
     The write runs READ COMMITTED (BEGIN IMMEDIATE on SQLite). A read transaction left
     open by earlier fields of the same request is closed first, so the write sees the
-    latest committed state and takes its locks fresh. Its last statement moves the data
-    version (see db.data_version), so the new version becomes visible exactly when the
-    data does; that row lock is held only from there to the commit. Afterwards the
-    connection reads as before, and sees the write.
+    latest committed state and takes its locks fresh. The writers note what they change
+    in the transaction's journal (db.changes); its last statement moves the data version
+    (see db.data_version) and appends the journal to the change log at that version, so
+    the new version, the log and the data become visible together; that row lock is held
+    only from there to the commit. Afterwards the connection reads as before, and sees
+    the write.
 
     A dry run runs the same statements under the same locks, then rolls back instead of
-    committing, without moving the data version: nothing is written.
+    committing, without moving the data version or appending anything: nothing is
+    written.
     """
     if isinstance(connection, RequestConnection):
         await connection.checked_out()
@@ -333,11 +339,12 @@ async def write_transaction(
     if connection.in_transaction():
         await connection.rollback()
     await connection.execution_options(**write_options(connection.engine))
+    written = changes.open_journal(connection)
     try:
         try:
             yield connection
             if not dry_run:
-                await data_version.advance(connection)
+                version = await changes.commit_entries(connection, written)
         except BaseException:
             await _roll_back_or_discard(connection)
             raise
@@ -345,7 +352,11 @@ async def write_transaction(
             await connection.rollback()
         else:
             await connection.commit()
+            if isinstance(connection, RequestConnection):
+                connection.committed_version = version
     finally:
+        if not connection.closed and not connection.invalidated:
+            changes.close_journal(connection)
         # A lost (invalidated) connection is replaced at the next statement, see
         # RequestConnection; a live one goes back to reading as before.
         if not connection.closed and not connection.invalidated:

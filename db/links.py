@@ -2,7 +2,8 @@
 
 The association service decides what to write; these run it. Pairs travel as one bound
 parameter (db.dialects.rows_of), so neither the statement count nor the number of bound
-parameters grows with the pairs. Each write returns the pairs it really changed.
+parameters grows with the pairs. Each write returns the pairs it really changed, and notes
+them, with their priorities, in the transaction's journal (db.changes).
 """
 
 from __future__ import annotations
@@ -10,9 +11,10 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, delete, literal, select, tuple_, update
+from sqlalchemy import ColumnElement, Delete, delete, literal, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from db.changes import journal
 from db.dialects import insert_selected_ignoring_conflicts, rows_of
 from db.models import product_tags
 
@@ -54,7 +56,9 @@ async def insert(
         chosen,
         on=["product_id", "tag_id"],
     ).returning(product_tags.c.product_id, product_tags.c.tag_id)
-    return sorted((row[0], row[1]) for row in await connection.execute(statement))
+    added = sorted((row[0], row[1]) for row in await connection.execute(statement))
+    journal(connection).links("LINK_ADDED", {pair: pairs[pair] for pair in added})
+    return added
 
 
 async def set_priorities(connection: AsyncConnection, pairs: Mapping[Pair, int]) -> list[Pair]:
@@ -82,7 +86,9 @@ async def set_priorities(connection: AsyncConnection, pairs: Mapping[Pair, int])
         .values(priority=rows.c.priority)
         .returning(pt.c.product_id, pt.c.tag_id)
     )
-    return sorted((row[0], row[1]) for row in await connection.execute(statement))
+    updated = sorted((row[0], row[1]) for row in await connection.execute(statement))
+    journal(connection).links("LINK_UPDATED", {pair: pairs[pair] for pair in updated})
+    return updated
 
 
 async def remove(connection: AsyncConnection, pairs: Collection[Pair]) -> list[Pair]:
@@ -94,6 +100,20 @@ async def remove(connection: AsyncConnection, pairs: Collection[Pair]) -> list[P
     statement = (
         delete(pt)
         .where(tuple_(pt.c.product_id, pt.c.tag_id).in_(select(rows.c.product_id, rows.c.tag_id)))
-        .returning(pt.c.product_id, pt.c.tag_id)
+        .returning(pt.c.product_id, pt.c.tag_id, pt.c.priority)
     )
-    return sorted((row[0], row[1]) for row in await connection.execute(statement))
+    return await _removed(connection, statement)
+
+
+async def remove_where(connection: AsyncConnection, where: ColumnElement[bool]) -> list[Pair]:
+    """Delete the links matching `where` (every link of a parent about to be deleted, which
+    would otherwise go by ON DELETE CASCADE, unrecorded). Returns the pairs deleted."""
+    pt = product_tags
+    statement = delete(pt).where(where).returning(pt.c.product_id, pt.c.tag_id, pt.c.priority)
+    return await _removed(connection, statement)
+
+
+async def _removed(connection: AsyncConnection, statement: Delete) -> list[Pair]:
+    removed = {(p, t): priority for p, t, priority in await connection.execute(statement)}
+    journal(connection).links("LINK_REMOVED", dict(sorted(removed.items())))
+    return sorted(removed)

@@ -129,7 +129,41 @@ class DataVersion(Base):
     value: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
 
+class Change(Base):
+    """One entry of the change log (db.changes): what a committed write changed.
+
+    Its position is (version, ordinal): the data version the write moved to, and the
+    entry's place within the write. Positions follow commit order.
+    """
+
+    __tablename__ = "changes"
+    __table_args__ = (
+        Index("ix_changes_product_id_version", "product_id", "version"),
+        Index("ix_changes_tag_id_version", "tag_id", "version"),
+    )
+
+    version: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    ordinal: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    product_id: Mapped[int | None] = mapped_column(Integer)
+    tag_id: Mapped[int | None] = mapped_column(Integer)
+    priority: Mapped[int | None] = mapped_column(Integer)
+    at: Mapped[datetime]
+
+
+class ChangeHorizon(Base):
+    """One row: the position of the last change pruned (0, 0 while none was)."""
+
+    __tablename__ = "change_horizon"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    ordinal: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
 products = cast(Table, Product.__table__)
 tags = cast(Table, Tag.__table__)
 product_tags = cast(Table, ProductTag.__table__)
 data_version = cast(Table, DataVersion.__table__)
+changes = cast(Table, Change.__table__)
+change_horizon = cast(Table, ChangeHorizon.__table__)

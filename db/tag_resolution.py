@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.types import TypeEngine
 
 from db import names, readers
+from db.changes import journal
 from db.dialects import insert_selected_ignoring_conflicts, locked_for_reference, rows_of
 from db.errors import NotFound, TooMany
 from db.models import is_storable_id, tags, utcnow
@@ -78,7 +79,10 @@ async def resolve_tags(
                 chosen,
                 on=["name_key"],
             ).returning(*readers.TAG_COLUMNS)
-            created += [readers.tag_record(r) for r in await connection.execute(insert)]
+            made = [readers.tag_record(r) for r in await connection.execute(insert)]
+            for tag in made:
+                journal(connection).note("TAG_CREATED", tag_id=tag.id)
+            created += made
         by_key = {key: i for i, key in await connection.execute(query)}
         if len(by_key) == len(spellings):
             break

@@ -254,11 +254,14 @@ async def test_more_than_100_tags_in_one_item_are_refused_before_any_sql(
 # insert, the data version; then the payload: its products, its tags (one statement each).
 # REMOVE creates no names and deletes by key without reading the links first.
 STATEMENTS = {"ADD": 9, "SET": 10, "REMOVE": 6}
+# The data version and the change log's entries are one statement on PostgreSQL and two on
+# SQLite, which has no data-modifying CTE (db.changes.commit_entries).
+LOG_ON_SQLITE = 1
 
 
 @pytest.mark.parametrize("mode", STATEMENTS)
 async def test_apply_tags_costs_the_same_statements_for_1_and_1000_items(
-    client: httpx.AsyncClient, app: Starlette, mode: str
+    client: httpx.AsyncClient, app: Starlette, mode: str, backend: str
 ) -> None:
     product_ids = await catalog(app, 1001)
     for ids in (product_ids[:1], product_ids[1:]):
@@ -284,7 +287,8 @@ async def test_apply_tags_costs_the_same_statements_for_1_and_1000_items(
             if mode != "REMOVE":
                 assert (len(result["added"]), len(result["updated"])) == (2, 1)
     print(f"applyTags {mode}: {counts[0]} statements for 1 item, {counts[1]} for 1,000")
-    assert counts[0] == counts[1] == STATEMENTS[mode]
+    expected = STATEMENTS[mode] + (LOG_ON_SQLITE if backend == "sqlite" else 0)
+    assert counts[0] == counts[1] == expected
 
 
 COLOURS = ["Red", "Green", "Blue", "Cyan", "Magenta", "Yellow", "Black", "White"]
