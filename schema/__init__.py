@@ -17,6 +17,7 @@ from schema.inputs import ApplyTagsInput, apply_tags_input
 from schema.mutation import Mutation
 from schema.plans import Planning, Plans
 from schema.query import Query
+from schema.subscription import Subscription
 from schema.types import Product, Tag
 
 Extension = type[SchemaExtension] | Callable[[], SchemaExtension]
@@ -69,6 +70,7 @@ def build_schema(
     schema = CatalogSchema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         types=[Product, Tag],
         extensions=extensions,
         config=config,

@@ -8,8 +8,9 @@ import strawberry
 
 from db.orders import PRODUCTS_DEFAULT, TAGS_DEFAULT
 from db.records import ProductRecord, TagRecord
-from resolvers import queries
+from resolvers import live, queries
 from schema import orders
+from schema.changes import CHANGES_AFTER, CHANGES_FILTER, ChangeConnection, filter_args
 from schema.inputs import ProductFilter, TagFilter, TagMatch, TagNameMatch
 from schema.orders import ProductOrder, TagOrder
 from schema.types import (
@@ -145,3 +146,19 @@ class Query:
             name_contains,
         )
         return TagConnection(page=page, name_contains=name_contains)
+
+    @strawberry.field(
+        description="The change log, oldest first: what every committed write changed, "
+        "recorded in its own transaction. Entries are kept for the retention "
+        "(CATALOG_CHANGES_RETENTION, 7 days by default)."
+    )
+    async def changes(
+        self,
+        info: Info,
+        after: CHANGES_AFTER = None,
+        first: Annotated[int | None, strawberry.argument(description=FIRST)] = None,
+        filter: CHANGES_FILTER = None,
+    ) -> ChangeConnection:
+        size = queries.page_size(info.context, first)
+        page = await live.changes_page(info.context.db, after, size, filter_args(filter))
+        return ChangeConnection(page=page)

@@ -154,6 +154,23 @@ def _otel_endpoint(env: Mapping[str, str], name: str) -> str:
     return raw
 
 
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def _duration_s(env: Mapping[str, str], name: str, default: int) -> int:
+    """Seconds, from a number and a unit: 90s, 30m, 12h, 7d."""
+    raw = env.get(name, "").strip().lower()
+    if not raw:
+        return default
+    found = re.fullmatch(r"(\d{1,9})([smhd])", raw)
+    if found is None or int(found[1]) == 0:
+        raise SettingsError(
+            f"{name}={shown(raw)} is not a duration; use a positive number and a unit "
+            "(s, m, h or d), e.g. 7d or 12h"
+        )
+    return int(found[1]) * _UNITS[found[2]]
+
+
 def _max_first(env: Mapping[str, str], default: int) -> int:
     # At most MAX_FIRST: the API's promise to clients; an operator may lower it, never raise it.
     return _int(env, "CATALOG_MAX_FIRST", default, 1, MAX_FIRST)
@@ -216,6 +233,13 @@ class Settings:
     metrics_multiprocess_dir: str = ""
     # OpenTelemetry tracing (the `otel` extra) is on when an OTLP endpoint is configured.
     otel_endpoint: str = ""
+    # The change log and live updates (docs/live.md).
+    changes_retention_s: int = 7 * 86400
+    max_subscriptions_per_connection: int = 100
+    max_subscribers: int = 10_000  # subscriptions open at once in one process
+    subscriber_queue: int = 1000  # changes a subscriber may leave untaken before it is cut off
+    ws_init_timeout_ms: int = 5_000  # connection_init must arrive within this
+    keepalive_ms: int = 15_000  # pings on a WebSocket, comments on an event stream
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -259,6 +283,19 @@ class Settings:
             gc_young_threshold=_int(env, "CATALOG_GC_YOUNG_THRESHOLD", d.gc_young_threshold, 0),
             metrics_multiprocess_dir=env.get("PROMETHEUS_MULTIPROC_DIR", "").strip(),
             otel_endpoint=_otel_endpoint(env, "OTEL_EXPORTER_OTLP_ENDPOINT"),
+            changes_retention_s=_duration_s(
+                env, "CATALOG_CHANGES_RETENTION", d.changes_retention_s
+            ),
+            max_subscriptions_per_connection=_int(
+                env,
+                "CATALOG_MAX_SUBSCRIPTIONS_PER_CONNECTION",
+                d.max_subscriptions_per_connection,
+                1,
+            ),
+            max_subscribers=_int(env, "CATALOG_MAX_SUBSCRIBERS", d.max_subscribers, 1),
+            subscriber_queue=_int(env, "CATALOG_SUBSCRIBER_QUEUE", d.subscriber_queue, 1),
+            ws_init_timeout_ms=_int(env, "CATALOG_WS_INIT_TIMEOUT_MS", d.ws_init_timeout_ms, 100),
+            keepalive_ms=_int(env, "CATALOG_KEEPALIVE_MS", d.keepalive_ms, 100),
         )
 
     def limits(self) -> Limits:

@@ -1,0 +1,311 @@
+"""Live reads: the change log as a Relay connection, and the subscriptions that follow it.
+
+A subscription replays the log after the client's cursor, then follows the process's
+change feed (db.feed), and joins the two with no gap and no duplicate: it subscribes to the
+feed before it reads the log, so an entry committed meanwhile is either in what it reads
+or handed to it by the feed, and it skips every position it has already yielded.
+
+The entities an event shows (its product, its tag, as they are now) are read through
+loaders shared by every subscriber of the feed's burst (`SharedReads`): a thousand
+subscribers of one product cost one batch. A long-lived connection holds no database
+connection between events: the shared reads check one out on their first statement and
+give it back a moment later.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Sequence
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import Any
+
+from graphql import GraphQLError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from db import changes
+from db.changes import ChangeFilter, Entry, Position
+from db.connections import RequestConnection, open_request
+from db.feed import ChangeFeed, FeedUnavailable, TooManySubscribers, TooSlow
+from db.records import ProductRecord, TagRecord
+from db.replicas import ReplicaSet
+from resolvers.context import Access
+from resolvers.errors import BadInput
+from resolvers.ids import BadId, decode_cursor, decode_id, encode_cursor
+from resolvers.limits import Limits
+from resolvers.loaders import Loaders
+
+REPLAY_PAGE = 500  # entries per read of a replay
+HOLD_S = 1.0  # how long shared reads keep their connection after their first statement
+
+
+def encode_change_cursor(position: Position) -> str:
+    return encode_cursor("change", position.version, position.ordinal)
+
+
+def decode_change_cursor(value: str) -> Position:
+    """The position a cursor names; BadInput when it is not a change cursor."""
+    try:
+        kind, version, ordinal = decode_cursor(value, str, int, int)
+    except ValueError as error:
+        raise BadInput(str(error)) from None
+    if kind != "change" or version < 0 or ordinal < 0:
+        raise BadInput(f"{value[:40]!r} is not a cursor of the change log")
+    return Position(version, ordinal)
+
+
+class CursorExpired(GraphQLError):
+    def __init__(self) -> None:
+        super().__init__(
+            "The cursor is older than the change log's retention: entries after it were "
+            "pruned. Read the current state again, then follow the changes from now.",
+            extensions={"code": "CURSOR_EXPIRED"},
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class FilterArgs:
+    product_ids: Sequence[str] | None = None
+    tag_ids: Sequence[str] | None = None
+    kinds: Sequence[str] | None = None
+
+
+def change_filter(given: FilterArgs | None) -> ChangeFilter:
+    if given is None:
+        return ChangeFilter()
+    try:
+        products = _ids(given.product_ids, "Product")
+        tags = _ids(given.tag_ids, "Tag")
+    except BadId as error:
+        raise BadInput(str(error)) from None
+    kinds = None if given.kinds is None else frozenset(given.kinds)
+    return ChangeFilter(products, tags, kinds)
+
+
+def _ids(values: Sequence[str] | None, type_name: str) -> frozenset[int] | None:
+    if values is None:
+        return None
+    return frozenset(decode_id(v, type_name)[1] for v in values)
+
+
+async def start_after(db: AsyncConnection, cursor: str | None) -> Position:
+    """Where a read of the log starts: after the cursor (checked), else at the beginning.
+
+    CURSOR_EXPIRED when entries after it were pruned; BAD_USER_INPUT when it lies beyond
+    the last write (a cursor of another database)."""
+    if cursor is None:
+        return changes.START
+    position = decode_change_cursor(cursor)
+    try:
+        await changes.check_position(db, position)
+    except changes.Expired:
+        raise CursorExpired() from None
+    if position > await changes.head(db):
+        raise BadInput("The cursor lies beyond the last change: it is not of this catalog")
+    return position
+
+
+@dataclass(frozen=True, slots=True)
+class ChangesPage:
+    entries: list[Entry]
+    has_next: bool
+    has_previous: bool  # paging forward, as Relay has it: whether `after` was given
+
+
+async def changes_page(
+    db: AsyncConnection, after: str | None, first: int, wanted: FilterArgs | None
+) -> ChangesPage:
+    """A page of the log after the cursor, in commit order (two statements, three with a
+    cursor: its check, the head, the page)."""
+    position = await start_after(db, after)
+    entries = await changes.read_after(db, position, first + 1, change_filter(wanted))
+    return ChangesPage(entries[:first], len(entries) > first, after is not None)
+
+
+class SharedReads:
+    """The reads of one burst of events, shared by every subscriber it goes to.
+
+    Its connection is checked out at the first statement and given back HOLD_S later; a
+    subscriber that resolves its events after that gets a fresh one the same way.
+    """
+
+    def __init__(self, databases: AsyncEngine | ReplicaSet) -> None:
+        self._databases = databases
+        self._current: tuple[RequestConnection, Loaders] | None = None
+        self._closing: set[asyncio.Task[None]] = set()
+
+    def loaders(self) -> Loaders:
+        if self._current is None:
+            db = open_request(self._databases, writes=False)
+            self._current = (db, Loaders(db))
+            asyncio.get_running_loop().call_later(HOLD_S, self._give_back, db)
+        return self._current[1]
+
+    @property
+    def db(self) -> RequestConnection:
+        self.loaders()
+        assert self._current is not None
+        return self._current[0]
+
+    def _give_back(self, db: RequestConnection) -> None:
+        if self._current is not None and self._current[0] is db:
+            self._current = None
+        task = asyncio.create_task(db.close())
+        self._closing.add(task)
+        task.add_done_callback(self._closing.discard)
+
+
+# The reads of the event being resolved, per task: each operation of a long-lived
+# connection runs in a task of its own, and its generator sets this before each yield.
+_reads: ContextVar[SharedReads | None] = ContextVar("catalog_event_reads", default=None)
+
+
+class LiveContext:
+    """The context of the operations of one long-lived connection (a WebSocket, an SSE
+    stream): the caller, the limits and the feed, and, while an event is resolved, that
+    event's shared reads as `loaders` and `db` (what every field resolver reads through).
+    """
+
+    plan: Any = None
+    timestamps = True
+
+    def __init__(
+        self,
+        feed: ChangeFeed,
+        databases: AsyncEngine | ReplicaSet,
+        *,
+        limits: Limits,
+        access: Access,
+        request_id: str = "",
+    ) -> None:
+        self.feed = feed
+        self.databases = databases
+        self.limits = limits
+        self.access: Access = access
+        self.request_id = request_id
+        self.connection_params: dict[str, Any] = {}
+
+    @property
+    def reads(self) -> SharedReads:
+        reads = _reads.get()
+        if reads is None:
+            reads = SharedReads(self.databases)
+            _reads.set(reads)
+        return reads
+
+    @property
+    def loaders(self) -> Loaders:
+        return self.reads.loaders()
+
+    @property
+    def db(self) -> RequestConnection:
+        return self.reads.db
+
+    def release(self) -> None:
+        """Nothing to let go: the shared reads give their connection back themselves."""
+
+    def catalog(self) -> Any:
+        raise _NOT_HERE
+
+    def associations(self) -> Any:
+        raise _NOT_HERE
+
+
+_NOT_HERE = GraphQLError(
+    "Mutations are accepted over HTTP POST, not on a long-lived connection",
+    extensions={"code": "OPERATION_NOT_SUPPORTED"},
+)
+
+
+async def follow(
+    ctx: LiveContext, after: str | None, wanted: ChangeFilter
+) -> AsyncIterator[Entry]:
+    """Every entry kept by `wanted` after the cursor (from now without one), replayed
+    from the log, then live, each exactly once, in commit order.
+
+    Ends with SUBSCRIBER_TOO_SLOW (and the last cursor delivered) when the client leaves
+    more entries untaken than the feed's queue holds; TOO_MANY_SUBSCRIBERS when the
+    process has its limit already.
+    """
+    feed = ctx.feed
+    try:
+        await feed.ready()
+        subscriber = feed.subscribe(wanted)
+    except TooManySubscribers as error:
+        raise GraphQLError(str(error), extensions={"code": "TOO_MANY_SUBSCRIBERS"}) from None
+    except FeedUnavailable as error:
+        raise GraphQLError(str(error), extensions={"code": "SERVICE_UNAVAILABLE"}) from None
+    # Without a cursor: from what the feed has handed out, in this same turn of the loop.
+    position = feed.seen
+    try:
+        if after is not None:
+            replay = SharedReads(ctx.databases)
+            position = await start_after(replay.db, after)
+            while True:
+                page = await changes.read_after(replay.db, position, REPLAY_PAGE, wanted)
+                for entry in page:
+                    position = entry.position
+                    _reads.set(replay)
+                    yield entry
+                if len(page) < REPLAY_PAGE:
+                    break
+        while True:
+            for entry, reads in await subscriber.take():
+                if entry.position <= position:
+                    continue  # replayed already
+                position = entry.position
+                _reads.set(reads if isinstance(reads, SharedReads) else None)
+                yield entry
+    except TooSlow:
+        raise GraphQLError(
+            "This subscriber fell too far behind and was cut off; subscribe again with "
+            "`after` set to the last cursor delivered (in this error's extensions).",
+            extensions={
+                "code": "SUBSCRIBER_TOO_SLOW",
+                "lastCursor": encode_change_cursor(position),
+            },
+        ) from None
+    finally:
+        feed.unsubscribe(subscriber)
+
+
+async def product_after_changes(ctx: LiveContext, global_id: str) -> AsyncIterator[ProductRecord]:
+    """The product after each write that changed it or its links; ends once it is gone."""
+    product_id = _id(global_id, "Product")
+    async for _version in _versions(ctx, ChangeFilter(product_ids=frozenset([product_id]))):
+        record = await ctx.loaders.product.load(product_id)
+        if record is None:
+            return
+        yield record
+
+
+async def tag_after_changes(ctx: LiveContext, global_id: str) -> AsyncIterator[TagRecord]:
+    """The tag after each write that changed it or its links; ends once it is gone."""
+    tag_id = _id(global_id, "Tag")
+    async for _version in _versions(ctx, ChangeFilter(tag_ids=frozenset([tag_id]))):
+        record = await ctx.loaders.tag.load(tag_id)
+        if record is None:
+            return
+        yield record
+
+
+async def _versions(ctx: LiveContext, wanted: ChangeFilter) -> AsyncIterator[int]:
+    """Each write's version once, however many of its entries `wanted` keeps."""
+    last = -1
+    entries = follow(ctx, None, wanted)
+    try:
+        async for entry in entries:
+            if entry.position.version != last:
+                last = entry.position.version
+                yield last
+    finally:
+        with contextlib.suppress(Exception):
+            await entries.aclose()
+
+
+def _id(global_id: str, type_name: str) -> int:
+    try:
+        return decode_id(global_id, type_name)[1]
+    except BadId as error:
+        raise BadInput(str(error)) from None
