@@ -26,9 +26,10 @@ from datetime import datetime, timedelta
 from typing import Literal, NamedTuple
 
 from sqlalchemy import ColumnElement, and_, delete, insert, literal, or_, select, true, update
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from db.dialects import rows_of
+from db.engine import write_options
 from db.models import change_horizon, changes, data_version, utcnow
 
 CHANNEL = "catalog_changes"
@@ -260,14 +261,36 @@ async def check_position(connection: AsyncConnection, position: Position) -> Non
         raise Expired(position, horizon)
 
 
-async def prune(connection: AsyncConnection, older_than: timedelta, batch: int = 500) -> int:
+async def read_checked(
+    connection: AsyncConnection,
+    position: Position,
+    limit: int,
+    wanted: ChangeFilter | None = None,
+) -> list[Entry]:
+    """read_after, then the horizon: Expired when entries after `position` were pruned,
+    whether before the read or while it ran (the horizon moves in the prune's own
+    transaction, so a read that missed pruned entries sees the horizon past its position
+    when it looks afterwards). Two statements."""
+    entries = await read_after(connection, position, limit, wanted)
+    await check_position(connection, position)
+    return entries
+
+
+async def prune(engine: AsyncEngine, older_than: timedelta, batch: int = 500) -> int:
     """Delete up to `batch` of the oldest entries written before `older_than` ago, and
-    move the horizon past them, in one short transaction; how many went.
+    move the horizon past them, in one short write transaction; how many went.
 
     Pruning takes the log's prefix in position order, so the horizon stays exact even
     when the clocks of several writers disagree a little.
     """
     cutoff = utcnow() - older_than
+    async with engine.connect() as connection:
+        # The engine reads outside transactions on PostgreSQL: this one must be one.
+        await connection.execution_options(**write_options(engine))
+        return await _prune(connection, cutoff, batch)
+
+
+async def _prune(connection: AsyncConnection, cutoff: datetime, batch: int) -> int:
     async with connection.begin():
         oldest = await connection.execute(
             select(changes.c.version, changes.c.ordinal, changes.c.at)

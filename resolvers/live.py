@@ -90,20 +90,25 @@ def _ids(values: Sequence[str] | None, type_name: str) -> frozenset[int] | None:
 
 
 async def start_after(db: AsyncConnection, cursor: str | None) -> Position:
-    """Where a read of the log starts: after the cursor (checked), else at the beginning.
-
-    CURSOR_EXPIRED when entries after it were pruned; BAD_USER_INPUT when it lies beyond
-    the last write (a cursor of another database)."""
+    """Where a read of the log starts: after the cursor, else at the beginning;
+    BAD_USER_INPUT when the cursor lies beyond the last write (a cursor of another
+    database). Whether it expired is checked with each read (`read_page`)."""
     if cursor is None:
         return changes.START
     position = decode_change_cursor(cursor)
-    try:
-        await changes.check_position(db, position)
-    except changes.Expired:
-        raise CursorExpired() from None
     if position > await changes.head(db):
         raise BadInput("The cursor lies beyond the last change: it is not of this catalog")
     return position
+
+
+async def read_page(
+    db: AsyncConnection, position: Position, limit: int, wanted: ChangeFilter
+) -> list[Entry]:
+    """Entries after `position`; CURSOR_EXPIRED when some after it were pruned."""
+    try:
+        return await changes.read_checked(db, position, limit, wanted)
+    except changes.Expired:
+        raise CursorExpired() from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,10 +121,10 @@ class ChangesPage:
 async def changes_page(
     db: AsyncConnection, after: str | None, first: int, wanted: FilterArgs | None
 ) -> ChangesPage:
-    """A page of the log after the cursor, in commit order (two statements, three with a
-    cursor: its check, the head, the page)."""
+    """A page of the log after the cursor, in commit order (two statements: the page and
+    the horizon; three with a cursor, which is checked against the head first)."""
     position = await start_after(db, after)
-    entries = await changes.read_after(db, position, first + 1, change_filter(wanted))
+    entries = await read_page(db, position, first + 1, change_filter(wanted))
     return ChangesPage(entries[:first], len(entries) > first, after is not None)
 
 
@@ -218,9 +223,7 @@ _NOT_HERE = GraphQLError(
 )
 
 
-async def follow(
-    ctx: LiveContext, after: str | None, wanted: ChangeFilter
-) -> AsyncIterator[Entry]:
+async def follow(ctx: LiveContext, after: str | None, wanted: ChangeFilter) -> AsyncIterator[Entry]:
     """Every entry kept by `wanted` after the cursor (from now without one), replayed
     from the log, then live, each exactly once, in commit order.
 
@@ -243,7 +246,7 @@ async def follow(
             replay = SharedReads(ctx.databases)
             position = await start_after(replay.db, after)
             while True:
-                page = await changes.read_after(replay.db, position, REPLAY_PAGE, wanted)
+                page = await read_page(replay.db, position, REPLAY_PAGE, wanted)
                 for entry in page:
                     position = entry.position
                     _reads.set(replay)

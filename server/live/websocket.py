@@ -78,6 +78,8 @@ class LiveSocket(GraphQL[LiveContext, None]):
     async def on_ws_connect(self, context: LiveContext) -> Any:
         params = context.connection_params
         authorization = params.get("Authorization") or params.get("authorization")
-        if not self._sessions.admit(context, authorization if isinstance(authorization, str) else None):
+        if not self._sessions.admit(
+            context, authorization if isinstance(authorization, str) else None
+        ):
             raise ConnectionRejectionError()
         return await super().on_ws_connect(context)
