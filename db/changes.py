@@ -306,9 +306,14 @@ async def _prune(connection: AsyncConnection, cutoff: datetime, batch: int) -> i
         if last is None:
             return 0
         await connection.execute(delete(changes).where(~_after(last)))
+        # Only ever forward: a prune of another process may have gone further meanwhile.
+        behind = or_(
+            change_horizon.c.version < last.version,
+            and_(change_horizon.c.version == last.version, change_horizon.c.ordinal < last.ordinal),
+        )
         await connection.execute(
             update(change_horizon)
-            .where(_HORIZON_ROW)
+            .where(_HORIZON_ROW, behind)
             .values(version=last.version, ordinal=last.ordinal)
         )
     return count

@@ -22,6 +22,7 @@ import logging
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import asyncpg
@@ -231,7 +232,7 @@ class ChangeFeed:
             connection = None
             try:
                 connection = await asyncpg.connect(self._listen_url)
-                connection.add_termination_listener(lambda _c: lost.set())
+                connection.add_termination_listener(partial(_set, lost))
                 await connection.add_listener(changes.CHANNEL, lambda *_args: self.wake())
                 self._listening = True
                 self.wake()  # whatever was committed while no one listened
@@ -253,3 +254,7 @@ class ChangeFeed:
                         connection.terminate()
             self.wake()
             await asyncio.sleep(RETRY_S)
+
+
+def _set(event: asyncio.Event, *_args: object) -> None:
+    event.set()

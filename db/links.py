@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ColumnElement, Delete, delete, literal, select, tuple_, update
+from sqlalchemy import ColumnElement, delete, literal, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql.dml import ReturningDelete
 
 from db.changes import journal
 from db.dialects import insert_selected_ignoring_conflicts, rows_of
@@ -113,7 +115,7 @@ async def remove_where(connection: AsyncConnection, where: ColumnElement[bool]) 
     return await _removed(connection, statement)
 
 
-async def _removed(connection: AsyncConnection, statement: Delete) -> list[Pair]:
+async def _removed(connection: AsyncConnection, statement: ReturningDelete[Any]) -> list[Pair]:
     removed = {(p, t): priority for p, t, priority in await connection.execute(statement)}
     journal(connection).links("LINK_REMOVED", dict(sorted(removed.items())))
     return sorted(removed)

@@ -16,17 +16,21 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Sequence
+import logging
+from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
-from graphql import GraphQLError
+from graphql import GraphQLError, GraphQLSyntaxError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from db import changes
+from db.associations import Associations
+from db.catalog import Catalog
 from db.changes import ChangeFilter, Entry, Position
 from db.connections import RequestConnection, open_request
+from db.dialects import is_timeout, is_transient, is_unavailable
 from db.feed import ChangeFeed, FeedUnavailable, TooManySubscribers, TooSlow
 from db.records import ProductRecord, TagRecord
 from db.replicas import ReplicaSet
@@ -35,6 +39,8 @@ from resolvers.errors import BadInput
 from resolvers.ids import BadId, decode_cursor, decode_id, encode_cursor
 from resolvers.limits import Limits
 from resolvers.loaders import Loaders
+
+log = logging.getLogger("catalog.live")
 
 REPLAY_PAGE = 500  # entries per read of a replay
 HOLD_S = 1.0  # how long shared reads keep their connection after their first statement
@@ -210,20 +216,50 @@ class LiveContext:
     def release(self) -> None:
         """Nothing to let go: the shared reads give their connection back themselves."""
 
-    def catalog(self) -> Any:
-        raise _NOT_HERE
+    def catalog(self) -> Catalog:
+        """Reads only: mutations are refused before they run (schema.plans)."""
+        return Catalog(self.db, max_items=self.limits.max_items)
 
-    def associations(self) -> Any:
-        raise _NOT_HERE
-
-
-_NOT_HERE = GraphQLError(
-    "Mutations are accepted over HTTP POST, not on a long-lived connection",
-    extensions={"code": "OPERATION_NOT_SUPPORTED"},
-)
+    def associations(self) -> Associations:
+        return Associations(self.db, max_items=self.limits.max_items)
 
 
-async def follow(ctx: LiveContext, after: str | None, wanted: ChangeFilter) -> AsyncIterator[Entry]:
+def shape_errors(context: LiveContext, errors: Sequence[GraphQLError]) -> None:
+    """Give each error of a live result its code and mask unexpected failures, in place.
+
+    The request path does this where it shapes an HTTP response; a long-lived connection's
+    results go out through Strawberry's own handler, so they are shaped as Strawberry hands
+    them over (Schema.process_errors). Codes as over HTTP: GRAPHQL_PARSE_FAILED,
+    GRAPHQL_VALIDATION_FAILED for an error with no path, SERVICE_UNAVAILABLE when the
+    database is unreachable or timed out, INTERNAL_SERVER_ERROR (logged, masked) otherwise.
+    """
+    for error in errors:
+        extensions = dict(error.extensions or {})
+        if "code" in extensions:
+            continue
+        original = error.original_error
+        if original is None or isinstance(original, GraphQLError):
+            syntax = isinstance(error, GraphQLSyntaxError)
+            extensions["code"] = "GRAPHQL_PARSE_FAILED" if syntax else "GRAPHQL_VALIDATION_FAILED"
+            if error.path is not None:
+                extensions["code"] = "INTERNAL_SERVER_ERROR"
+        elif is_unavailable(original) or is_timeout(original) or is_transient(original):
+            extensions["code"] = "SERVICE_UNAVAILABLE"
+            error.message = "The database is unavailable right now; subscribe again shortly"
+        else:
+            log.error(
+                "unexpected error",
+                exc_info=original,
+                extra={"fields": {"request_id": context.request_id, "path": error.path}},
+            )
+            extensions["code"] = "INTERNAL_SERVER_ERROR"
+            error.message = f"Internal server error (request id {context.request_id})"
+        error.extensions = extensions
+
+
+async def follow(
+    ctx: LiveContext, after: str | None, wanted: ChangeFilter
+) -> AsyncGenerator[Entry, None]:
     """Every entry kept by `wanted` after the cursor (from now without one), replayed
     from the log, then live, each exactly once, in commit order.
 

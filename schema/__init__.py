@@ -11,6 +11,7 @@ from strawberry.extensions import SchemaExtension
 from strawberry.schema.config import StrawberryConfig
 
 from resolvers.limits import Limits
+from resolvers.live import LiveContext, shape_errors
 from schema import compat, execution, shortcuts
 from schema.compat import graphql_schema
 from schema.inputs import ApplyTagsInput, apply_tags_input
@@ -45,7 +46,11 @@ class CatalogSchema(strawberry.Schema):
             )
 
     def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
-        """Log nothing here: the HTTP layer logs unexpected errors once, with the request id."""
+        """Log nothing here for requests: the HTTP layer logs unexpected errors once, with
+        the request id. A long-lived connection's results are shaped here (resolvers.live)."""
+        context = getattr(execution_context, "context", None)
+        if isinstance(context, LiveContext):
+            shape_errors(context, errors)
 
 
 def build_schema(

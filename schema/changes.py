@@ -17,7 +17,7 @@ from schema.types import Info, PageInfo, Product, Tag
 
 @strawberry.enum(description="What a change did.")
 class ChangeKind(Enum):
-    PRODUCT_CREATED = "PRODUCT_CREATED"
+    PRODUCT_CREATED = strawberry.enum_value("PRODUCT_CREATED", description="Created.")
     PRODUCT_UPDATED = strawberry.enum_value("PRODUCT_UPDATED", description="Renamed.")
     PRODUCT_DELETED = strawberry.enum_value(
         "PRODUCT_DELETED", description="Deleted; its links were removed first (LINK_REMOVED)."
@@ -29,9 +29,17 @@ class ChangeKind(Enum):
     TAG_DELETED = strawberry.enum_value(
         "TAG_DELETED", description="Deleted; its links were removed first (LINK_REMOVED)."
     )
-    LINK_ADDED = "LINK_ADDED"
-    LINK_UPDATED = strawberry.enum_value("LINK_UPDATED", description="Its priority changed.")
-    LINK_REMOVED = "LINK_REMOVED"
+    LINK_ADDED = strawberry.enum_value(
+        "LINK_ADDED", description="A tag was linked to a product, with `priority`."
+    )
+    LINK_UPDATED = strawberry.enum_value(
+        "LINK_UPDATED", description="A link's priority changed; `priority` is the new one."
+    )
+    LINK_REMOVED = strawberry.enum_value(
+        "LINK_REMOVED",
+        description="A link was removed (by a mutation, or as its product or tag was deleted); "
+        "`priority` is the one it had.",
+    )
 
 
 @strawberry.input(description="Which changes to keep: each list given narrows (all must hold).")

@@ -39,6 +39,7 @@ from graphql import (
 from strawberry.extensions import SchemaExtension
 
 from resolvers.limits import Limits
+from resolvers.live import LiveContext
 from schema.compat import graphql_schema
 from schema.cost import Verdict, judge
 from schema.limits import count_tokens, limit_error
@@ -274,6 +275,11 @@ class Planning(SchemaExtension):
                 # Shared by every request of this document: raise it without the
                 # tracebacks of earlier raises.
                 raise plan.parse_error.with_traceback(None)
+            if plan.operation_type == "mutation" and isinstance(context.context, LiveContext):
+                raise GraphQLError(
+                    "Mutations are accepted over HTTP POST, not on a long-lived connection",
+                    extensions={"code": "OPERATION_NOT_SUPPORTED"},
+                )
             context.graphql_document = plan.document
             errors = list(plan.validation_errors)
             added = [r for r in context.validation_rules if r not in _DEFAULT_RULES]

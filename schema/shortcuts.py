@@ -109,12 +109,15 @@ def _direct_resolvers(schema: strawberry.Schema) -> None:
     under their Python names. Arguments of other types (orderBy, filter) need Strawberry's
     conversion into input objects: while any of them is given, the call goes through the
     wrapper as before. Fields with extensions, permissions or root/parent parameters always
-    keep the wrapper.
+    keep the wrapper, and so do subscription fields.
     """
     for graphql_field, field in _fields(schema):
         resolver = field.base_resolver
         if (
             resolver is None
+            # A subscription's resolver makes its event stream; graphql-core resolves
+            # each event through the field's own `resolve`, which must stay as it is.
+            or field.is_subscription
             or field.extensions
             or field.permission_classes
             or resolver.self_parameter is None

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import make_url, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -14,17 +16,22 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 
 from db.engine import create_engine, timeouts_within
+from db.feed import ChangeFeed
 from db.migrate import current_revision, head_revision
 from db.replicas import replica_set
 from db.statements import instrument
+from resolvers.live import SharedReads
 from schema import build_schema
 from server.caches.documents import open_documents
 from server.caches.responses import CacheHealth, namespace_for, open_store
 from server.config.settings import Settings
 from server.endpoint.view import CONSISTENCY_HEADER, CatalogView
+from server.live.retention import prune_forever
+from server.live.sessions import LiveSessions
+from server.live.websocket import LiveSocket
 from server.observability.metrics import Metrics, metrics_endpoint
 from server.observability.tracing import Tracing
 from server.observability.tracking import RequestTracking
@@ -66,7 +73,27 @@ def create_app(settings: Settings) -> Starlette:
     metrics.watch_pool(engine)
     metrics.watch_replicas(replicas)
     documents = open_documents(settings.trusted_documents, settings.response_cache, store)
-    view = CatalogView(schema, replicas, settings, documents, store)
+    tokens = Tokens(write=settings.write_tokens, read=settings.read_tokens)
+    # Live updates (docs/live.md): the feed reads the log from the primary, where every
+    # commit is visible as soon as it is announced, and so do the events' shared reads.
+    feed = ChangeFeed(
+        engine,
+        listen_url=_listen_url(settings),
+        shared=True,
+        queue_size=settings.subscriber_queue,
+        max_subscribers=settings.max_subscribers,
+        burst=lambda: SharedReads(engine),
+    )
+    live = LiveSessions(feed, engine, schema.limits, tokens)
+    socket = LiveSocket(
+        schema,
+        live,
+        allowed_origins=settings.cors_origins,
+        init_timeout_s=settings.ws_init_timeout_ms / 1000,
+        keepalive_s=settings.keepalive_ms / 1000,
+        max_per_connection=settings.max_subscriptions_per_connection,
+    )
+    view = CatalogView(schema, replicas, settings, documents, store, live)
     # Outermost first: the id, log line and metrics see the timeout and the 413 too.
     graphql = RequestTracking(
         TimeBudget(
@@ -118,7 +145,13 @@ def create_app(settings: Settings) -> Starlette:
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         replicas.start()  # measures the replicas' lag in the background, when there are some
+        feed.start()
+        pruning = asyncio.create_task(prune_forever(engine, settings.changes_retention_s))
         yield
+        pruning.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await pruning
+        await feed.stop()
         await replicas.stop()
         if store is not None:
             await store.close()
@@ -147,11 +180,12 @@ def create_app(settings: Settings) -> Starlette:
         middleware=middleware,
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", socket),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
             Route(
                 "/metrics",
-                metrics_endpoint(metrics, Tokens(settings.write_tokens, settings.read_tokens)),
+                metrics_endpoint(metrics, tokens),
                 methods=["GET"],
             ),
             *([page.ROUTE] if settings.graphiql else []),
@@ -161,4 +195,14 @@ def create_app(settings: Settings) -> Starlette:
     )
     app.state.engine = engine  # for the lifespan and for tests that run without one
     app.state.replicas = replicas
+    app.state.feed = feed
     return app
+
+
+def _listen_url(settings: Settings) -> str | None:
+    """Where the change feed listens for commits: the primary itself, never through
+    PgBouncer (LISTEN needs a session of its own; behind PgBouncer the feed polls)."""
+    url = make_url(settings.database_url)
+    if url.get_backend_name() != "postgresql" or settings.db_pgbouncer:
+        return None
+    return url.set(drivername="postgresql").render_as_string(hide_password=False)

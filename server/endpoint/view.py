@@ -34,6 +34,8 @@ from server.caches.responses import CacheableQuery, ResponseStore, cacheable
 from server.config.settings import Settings
 from server.endpoint.payload import Operation, bad_request, read_body, read_operations
 from server.endpoint.results import Results, database_failure, unavailable_response
+from server.live.sessions import LiveSessions
+from server.live.sse import event_stream, wants_events
 from server.playground.page import page_response
 from server.refusals.auth import Caller, Tokens
 from server.refusals.refusal import Refusal, error_response, refusal_response
@@ -56,6 +58,7 @@ class CatalogView:
         settings: Settings,
         documents: Documents,
         store: ResponseStore | None = None,
+        live: LiveSessions | None = None,
     ) -> None:
         self._schema = schema
         self._plans = schema.plans
@@ -68,6 +71,9 @@ class CatalogView:
         self._graphiql = settings.graphiql
         # Traced statements are SQLAlchemy's: with tracing on, reads stay on its cursor.
         self._direct_reads = not settings.otel_endpoint
+        # Subscriptions over Server-Sent Events, and the feed this process's commits wake.
+        self._live = live
+        self._keepalive_s = settings.keepalive_ms / 1000
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         response = await self._respond(Request(scope, receive), RequestState.of(scope))
@@ -78,7 +84,9 @@ class CatalogView:
         method = request.method
         try:
             body = await read_body(request.receive) if method == "POST" else b""
-            media_type = self._media_type(request)
+            events = self._live is not None and wants_events(header(request.scope, b"accept"))
+            if not events:  # an event stream's refusals, before it starts, are JSON
+                media_type = self._media_type(request)
             caller = self._tokens.caller(header(request.scope, b"authorization"))
             if method not in ("GET", "POST"):
                 raise Refusal(405, "BAD_REQUEST", "GraphQL only supports GET and POST requests.")
@@ -89,6 +97,8 @@ class CatalogView:
                 if not self._graphiql:
                     raise Refusal(404, "BAD_REQUEST", "Not Found")
                 return page_response()
+            if events:
+                return self._stream(payload, caller, state)
             operations = payload if isinstance(payload, list) else [payload]
             # Every operation is planned and decided before any runs or a handle opens.
             plans = [self._check(op, caller, method, state) for op in operations]
@@ -98,6 +108,8 @@ class CatalogView:
                 )
                 if db.committed_at is not None:
                     response.headers[CONSISTENCY_HEADER] = position_token(db.committed_at)
+                if db.committed_version is not None and self._live is not None:
+                    self._live.feed.wake()  # this process's subscribers hear of it at once
                 return response
         except DocumentRefused as refused:
             state.refused(refused.code)
@@ -116,6 +128,25 @@ class CatalogView:
             if code is None:
                 raise
             return unavailable_response(code, message, state, media_type)
+
+    def _stream(
+        self, payload: Operation | list[Operation], caller: Caller, state: RequestState
+    ) -> Response:
+        """One operation answered as an event stream (server.live.sse): a subscription, or
+        a query; refused like any request before the stream starts."""
+        assert self._live is not None
+        if isinstance(payload, list):
+            raise bad_request("An event stream carries one operation, not a batch")
+        plan = self._check(payload, caller, "GET", state, streaming=True)
+        if plan is not None and plan.operation_type == "mutation":
+            raise Refusal(
+                400,
+                "OPERATION_NOT_SUPPORTED",
+                "Mutations are not accepted over an event stream; POST them as JSON",
+            )
+        context = self._live.context(state.request_id)
+        self._live.admit(context, caller)
+        return event_stream(self._schema, context, dict(payload), self._keepalive_s)
 
     def _database(self, plans: list[Plan | None], request: Request) -> RequestConnection:
         """The request's one database handle, closed when the request ends: whether any of
@@ -181,7 +212,13 @@ class CatalogView:
         return response
 
     def _check(
-        self, operation: Operation, caller: Caller, method: str, state: RequestState
+        self,
+        operation: Operation,
+        caller: Caller,
+        method: str,
+        state: RequestState,
+        *,
+        streaming: bool = False,
     ) -> Plan | None:
         """The operation's plan, made once (None without a document: the schema says why);
         refused before it runs when the caller may not run it or the document is ambiguous."""
@@ -196,7 +233,8 @@ class CatalogView:
             return plan  # the schema answers with the syntax error or the limit
         if name is None and plan.operation_count > 1:
             raise bad_request("Must provide operation name if query contains multiple operations")
-        self._tokens.check_operation(caller, method, plan.operation_type)
+        if not streaming:  # an event stream takes subscriptions and queries alike
+            self._tokens.check_operation(caller, method, plan.operation_type)
         return plan
 
     async def _execute(

@@ -11,7 +11,7 @@ from db.feed import ChangeFeed
 from db.replicas import ReplicaSet
 from resolvers.limits import Limits
 from resolvers.live import LiveContext
-from server.refusals.auth import Tokens
+from server.refusals.auth import Caller, Tokens
 
 
 @dataclass(frozen=True)
@@ -27,9 +27,8 @@ class LiveSessions:
             self.feed, self.databases, limits=self.limits, access="none", request_id=request_id
         )
 
-    def admit(self, context: LiveContext, authorization: str | None) -> bool:
-        """Whether the caller who sent `authorization` may subscribe (may read)."""
-        caller = self.tokens.caller(authorization)
+    def admit(self, context: LiveContext, caller: Caller) -> bool:
+        """Whether the caller may subscribe (may read); if so, the context is theirs."""
         if not self.tokens.may_read(caller):
             return False
         context.access = "write" if self.tokens.may_write(caller) else "read"

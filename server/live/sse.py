@@ -59,7 +59,7 @@ async def _events(
     schema: CatalogSchema, context: LiveContext, operation: dict[str, Any], keepalive_s: float
 ) -> AsyncIterator[bytes]:
     results = await schema.stream(
-        operation.get("query"),  # type: ignore[arg-type]
+        operation.get("query"),
         variable_values=operation.get("variables"),
         context_value=context,
         operation_name=operation.get("operationName"),
@@ -95,7 +95,7 @@ async def _events(
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await task
         with contextlib.suppress(Exception):
-            await results.aclose()  # type: ignore[union-attr]
+            await results.aclose()
 
 
 def _next(result: Any) -> bytes:

@@ -30,6 +30,7 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from resolvers.live import LiveContext
 from schema import CatalogSchema
 from server.live.sessions import LiveSessions
+from server.request.headers import header
 
 
 class LiveSocket(GraphQL[LiveContext, None]):
@@ -58,16 +59,16 @@ class LiveSocket(GraphQL[LiveContext, None]):
         self._origins = frozenset(allowed_origins)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "websocket" and not self._origin_allowed(WebSocket(scope)):
+        if scope["type"] == "websocket" and not self._origin_allowed(scope):
             # Closing before accepting answers the handshake with 403.
             await send({"type": "websocket.close", "code": 1008, "reason": "Origin not allowed"})
             return
         await super().__call__(scope, receive, send)
 
-    def _origin_allowed(self, socket: WebSocket) -> bool:
+    def _origin_allowed(self, scope: Scope) -> bool:
         if not self._origins or "*" in self._origins:
             return True
-        origin = socket.headers.get("origin")
+        origin = header(scope, b"origin")
         return origin is None or origin in self._origins  # no Origin: not a browser
 
     async def get_context(
@@ -78,8 +79,9 @@ class LiveSocket(GraphQL[LiveContext, None]):
     async def on_ws_connect(self, context: LiveContext) -> Any:
         params = context.connection_params
         authorization = params.get("Authorization") or params.get("authorization")
-        if not self._sessions.admit(
-            context, authorization if isinstance(authorization, str) else None
-        ):
+        caller = self._sessions.tokens.caller(
+            authorization if isinstance(authorization, str) else None
+        )
+        if not self._sessions.admit(context, caller):
             raise ConnectionRejectionError()
         return await super().on_ws_connect(context)

@@ -94,8 +94,9 @@ class Tokens:
             return Refusal(
                 400,
                 "OPERATION_NOT_SUPPORTED",
-                f"This server does not offer {operation.value} operations; "
-                "it answers queries and mutations over HTTP",
+                f"A {operation.value} needs a long-lived connection: open a WebSocket "
+                "(graphql-transport-ws) to /graphql, or ask for an event stream "
+                "(Accept: text/event-stream)",
             )
         if method != "POST":
             return Refusal(
