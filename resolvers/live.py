@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import weakref
 from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -165,6 +166,32 @@ class SharedReads:
         task = asyncio.create_task(db.close())
         self._closing.add(task)
         task.add_done_callback(self._closing.discard)
+
+    async def close(self) -> None:
+        """Give the connection back now (at shutdown), and wait for any closing."""
+        if self._current is not None:
+            db, self._current = self._current[0], None
+            await db.close()
+        if self._closing:
+            await asyncio.gather(*self._closing, return_exceptions=True)
+
+
+class Bursts:
+    """Makes the shared reads of each burst of the feed (its `burst` factory), and closes
+    those still holding a connection when the process stops."""
+
+    def __init__(self, databases: AsyncEngine | ReplicaSet) -> None:
+        self._databases = databases
+        self._made: weakref.WeakSet[SharedReads] = weakref.WeakSet()
+
+    def new(self) -> SharedReads:
+        reads = SharedReads(self._databases)
+        self._made.add(reads)
+        return reads
+
+    async def close(self) -> None:
+        for reads in list(self._made):
+            await reads.close()
 
 
 # The reads of the event being resolved, per task: each operation of a long-lived

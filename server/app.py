@@ -23,7 +23,7 @@ from db.feed import ChangeFeed
 from db.migrate import current_revision, head_revision
 from db.replicas import replica_set
 from db.statements import instrument
-from resolvers.live import SharedReads
+from resolvers.live import Bursts
 from schema import build_schema
 from server.caches.documents import open_documents
 from server.caches.responses import CacheHealth, namespace_for, open_store
@@ -76,13 +76,14 @@ def create_app(settings: Settings) -> Starlette:
     tokens = Tokens(write=settings.write_tokens, read=settings.read_tokens)
     # Live updates (docs/live.md): the feed reads the log from the primary, where every
     # commit is visible as soon as it is announced, and so do the events' shared reads.
+    bursts = Bursts(engine)
     feed = ChangeFeed(
         engine,
         listen_url=_listen_url(settings),
         shared=True,
         queue_size=settings.subscriber_queue,
         max_subscribers=settings.max_subscribers,
-        burst=lambda: SharedReads(engine),
+        burst=bursts.new,
     )
     live = LiveSessions(feed, engine, schema.limits, tokens)
     socket = LiveSocket(
@@ -152,6 +153,7 @@ def create_app(settings: Settings) -> Starlette:
         with contextlib.suppress(asyncio.CancelledError):
             await pruning
         await feed.stop()
+        await bursts.close()
         await replicas.stop()
         if store is not None:
             await store.close()
