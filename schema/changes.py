@@ -55,7 +55,7 @@ class ChangeFilter:
     )
 
     def args(self) -> live.FilterArgs:
-        kinds = None if self.kinds is None else [k.value for k in self.kinds]
+        kinds = None if self.kinds is None else [k.name for k in self.kinds]
         return live.FilterArgs(self.product_ids, self.tag_ids, kinds)
 
 
