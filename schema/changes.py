@@ -76,7 +76,7 @@ class ChangeEvent:
 
     @strawberry.field(description="What the change did.")
     def kind(self) -> ChangeKind:
-        return ChangeKind(self.entry.kind)
+        return ChangeKind[self.entry.kind]
 
     @strawberry.field(description="When the write was committed (UTC).")
     def at(self) -> datetime:
