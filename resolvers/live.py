@@ -8,13 +8,12 @@ or handed to it by the feed, and it skips every position it has already yielded.
 The entities an event shows (its product, its tag, as they are now) are read through
 loaders shared by every subscriber of the feed's burst (`SharedReads`): a thousand
 subscribers of one product cost one batch. A long-lived connection holds no database
-connection between events: the shared reads check one out on their first statement and
-give it back a moment later.
+connection between events: the shared reads check one out for each statement and
+give it back as soon as its rows are in.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 import weakref
@@ -30,7 +29,7 @@ from db import changes
 from db.associations import Associations
 from db.catalog import Catalog
 from db.changes import ChangeFilter, Entry, Position
-from db.connections import RequestConnection, open_request
+from db.connections import BriefConnection
 from db.dialects import is_timeout, is_transient, is_unavailable
 from db.feed import ChangeFeed, FeedUnavailable, TooManySubscribers, TooSlow
 from db.records import ProductRecord, TagRecord
@@ -44,7 +43,6 @@ from resolvers.loaders import Loaders
 log = logging.getLogger("catalog.live")
 
 REPLAY_PAGE = 500  # entries per read of a replay
-HOLD_S = 1.0  # how long shared reads keep their connection after their first statement
 
 
 def encode_change_cursor(position: Position) -> str:
@@ -136,44 +134,24 @@ async def changes_page(
 
 
 class SharedReads:
-    """The reads of one burst of events, shared by every subscriber it goes to.
-
-    Its connection is checked out at the first statement and given back HOLD_S later; a
-    subscriber that resolves its events after that gets a fresh one the same way.
-    """
+    """The reads of one burst of events, shared by every subscriber it goes to: one set of
+    loaders, so the subscribers' loads of a turn of the loop are one batch, over a
+    connection checked out per statement (db.connections.BriefConnection): a subscriber
+    that resolves its events late holds nothing meanwhile."""
 
     def __init__(self, databases: AsyncEngine | ReplicaSet) -> None:
-        self._databases = databases
-        self._current: tuple[RequestConnection, Loaders] | None = None
-        self._closing: set[asyncio.Task[None]] = set()
+        engine = databases if isinstance(databases, AsyncEngine) else databases.primary
+        self.db = BriefConnection(engine)
+        self._loaders: Loaders | None = None
 
     def loaders(self) -> Loaders:
-        if self._current is None:
-            db = open_request(self._databases, writes=False)
-            self._current = (db, Loaders(db))
-            asyncio.get_running_loop().call_later(HOLD_S, self._give_back, db)
-        return self._current[1]
-
-    @property
-    def db(self) -> RequestConnection:
-        self.loaders()
-        assert self._current is not None
-        return self._current[0]
-
-    def _give_back(self, db: RequestConnection) -> None:
-        if self._current is not None and self._current[0] is db:
-            self._current = None
-        task = asyncio.create_task(db.close())
-        self._closing.add(task)
-        task.add_done_callback(self._closing.discard)
+        if self._loaders is None:
+            self._loaders = Loaders(self.db)
+        return self._loaders
 
     async def close(self) -> None:
-        """Give the connection back now (at shutdown), and wait for any closing."""
-        if self._current is not None:
-            db, self._current = self._current[0], None
-            await db.close()
-        if self._closing:
-            await asyncio.gather(*self._closing, return_exceptions=True)
+        """Refuse further statements (at shutdown); none holds a connection."""
+        await self.db.close()
 
 
 class Bursts:
@@ -237,7 +215,7 @@ class LiveContext:
         return self.reads.loaders()
 
     @property
-    def db(self) -> RequestConnection:
+    def db(self) -> BriefConnection:
         return self.reads.db
 
     def release(self) -> None:

@@ -9,13 +9,13 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import event, select, text
+from sqlalchemy import event, literal, select, text
 from sqlalchemy.exc import ResourceClosedError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from db import readers
 from db.catalog import Catalog
-from db.connections import open_request
+from db.connections import BriefConnection, open_request
 from db.engine import create_engine
 from db.models import products
 from resolvers.loaders import Loaders
@@ -214,3 +214,21 @@ async def admin(database_url: str) -> AsyncIterator[AsyncEngine]:
     engine = create_async_engine(database_url)
     yield engine
     await engine.dispose()
+
+
+async def test_a_brief_connection_holds_no_pooled_connection_between_its_statements(
+    engine: AsyncEngine,
+) -> None:
+    """The reads of a burst of live events are shared over a moment of unknown length:
+    between statements they hold nothing of the pool."""
+    brief = BriefConnection(engine)
+    try:
+        for _ in range(3):
+            rows = await brief.read(select(literal(1)))
+            assert [tuple(r) for r in rows] == [(1,)]
+            assert engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+        many = await asyncio.gather(*(brief.read(select(literal(n))) for n in range(5)))
+        assert [rows[0][0] for rows in many] == list(range(5))
+        assert engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+    finally:
+        await brief.close()
