@@ -55,7 +55,8 @@ class ChangeFilter:
     )
 
     def args(self) -> live.FilterArgs:
-        kinds = None if self.kinds is None else [k.value for k in self.kinds]
+        # Each member's value is its kind's name (strawberry.enum_value types it as a definition).
+        kinds = None if self.kinds is None else [str(k.value) for k in self.kinds]
         return live.FilterArgs(self.product_ids, self.tag_ids, kinds)
 
 
