@@ -231,6 +231,91 @@ def test_headers_in_the_url_are_ignored(browser: Browser, server: Server) -> Non
     assert "planted-by-a-link" not in stored_everywhere(page)
 
 
+def log_after(server: Server, cursor: str | None) -> list[dict[str, Any]]:
+    """The change log's entries after `cursor` (from its start without one), every page, as
+    events show them."""
+    entries: list[dict[str, Any]] = []
+    for _ in range(1000):
+        response = httpx.post(
+            server.graphql,
+            json={
+                "query": "query ($after: String) { changes(after: $after, first: 100) "
+                "{ edges { cursor node { kind tag { name } } } pageInfo { hasNextPage } } }",
+                "variables": {"after": cursor},
+            },
+            timeout=10,
+        )
+        changes = response.json()["data"]["changes"]
+        entries += [{"cursor": edge["cursor"], **edge["node"]} for edge in changes["edges"]]
+        if not changes["pageInfo"]["hasNextPage"]:
+            return entries
+        cursor = entries[-1]["cursor"]
+    raise AssertionError("the change log has more than 1,000 pages")
+
+
+def create_tag(server: Server, name: str) -> None:
+    response = httpx.post(
+        server.graphql,
+        json={"query": create_tag_mutation(name)},
+        headers={"Authorization": f"Bearer {WRITE_TOKEN}"},
+        timeout=10,
+    )
+    assert response.json()["data"]["createTag"]["userErrors"] == [], response.text
+
+
+def wait_for_pane(page: Page, expected: Any) -> None:
+    """Wait (15 s at most) until the response pane shows `expected`."""
+    deadline = time.monotonic() + 15
+    shown = None
+    while time.monotonic() < deadline:
+        shown = page.evaluate(
+            "document.querySelector('.graphiql-response .CodeMirror').CodeMirror.getValue()"
+        )
+        try:
+            if json.loads(shown) == expected:
+                return
+        except ValueError:
+            pass
+        page.wait_for_timeout(100)
+    raise AssertionError(f"the response pane shows {shown!r}, not {expected!r}")
+
+
+def test_a_subscription_shows_each_change_as_it_is_committed(
+    browser: Browser, server: Server
+) -> None:
+    page = browser.page
+    create_tag(server, f"Before {uuid.uuid4().hex[:8]}")
+    # `after` the log's last change: the writes below are shown whenever they commit.
+    head = log_after(server, None)[-1]["cursor"]
+    open_graphiql(page, server)
+    subscription = (
+        f'subscription {{ catalogChanges(after: "{head}") {{ cursor kind tag {{ name }} }} }}'
+    )
+    replace_editor_text(page, page.locator(".graphiql-query-editor"), subscription)
+    page.get_by_role("button", name="Execute query (Ctrl-Enter)").click()
+    stop = page.get_by_role("button", name="Stop query (Ctrl-Enter)")
+    expect(stop).to_be_visible(timeout=10_000)
+
+    shown = []
+    for name in (f"Live {uuid.uuid4().hex[:8]}", f"Live {uuid.uuid4().hex[:8]}"):
+        create_tag(server, name)
+        change = log_after(server, shown[-1]["cursor"] if shown else head)[0]
+        wait_for_pane(page, {"data": {"catalogChanges": change}})
+        shown.append(change)
+    stop.click()
+
+    assert [change["kind"] for change in shown] == ["TAG_CREATED", "TAG_CREATED"]
+    assert [change["tag"]["name"] for change in shown] == [
+        name["tag"]["name"] for name in log_after(server, head)
+    ]
+    expect(page.get_by_role("button", name="Execute query (Ctrl-Enter)")).to_be_visible()
+    streams = [r for r in browser.requests if r.headers.get("accept") == "text/event-stream"]
+    assert len(streams) == 1 and streams[0].method == "POST", [r.url for r in streams]
+    assert json.loads(streams[0].post_data or "{}")["query"] == subscription
+    assert browser.violations() == []
+    assert browser.errors == []
+
+
 def test_the_screenshot_in_docs_is_committed() -> None:
     assert SCREENSHOT.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert str(Path("docs") / "graphiql.png") in (ROOT / "README.md").read_text()
