@@ -2,7 +2,8 @@
 
 Each timed run of a workload is followed by one of its own floor (the same answer built by
 one SQL statement, bench/floor.py) with the same number of workers, so slow drifts of the
-machine hit both; see bench/README.md for the columns.
+machine hit both; see bench/README.md for the columns. The live workload (bench/live.py)
+runs last, on a server process of its own, with its floor in the same run.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from pathlib import Path
 
 from sqlalchemy import make_url
 
-from bench import dataset, imports, load, peers, replica, report, runs, workloads
+from bench import dataset, deliveries, imports, live, load, peers, replica, report, runs, workloads
 from bench.floor import floor_sql
 from bench.workloads import Workload
 from db.engine import is_sqlite
@@ -98,7 +99,8 @@ def _bench(
         if "W6" in args.only:
             used.add(setups[0])
         services = runs.start(processes, sorted(used), urls, server_env, RESULTS, peer_workloads)
-        peer_notes += runs.check_answers(services, chosen, floored)
+        if chosen:
+            peer_notes += runs.check_answers(services, chosen, floored)
         for note in peer_notes:
             print(f"bench: {note}")
         measurements, problems = runs.rounds(
@@ -119,6 +121,21 @@ def _bench(
             imported = imports.run(server.graphql_url, data, args.rounds, RESULTS / "w6")
             problems += [f"after W6: {p}" for p in dataset.verify(data)]
 
+    lived, live_note = None, None
+    if LIVE in args.only:
+        if is_sqlite(url) or pair is not None:
+            live_note = f"{LIVE} left out: it needs PostgreSQL (${DATABASE_ENV}), not --replica"
+            print(f"bench: {live_note}")
+        else:
+            print(
+                f"{LIVE}: {live.SUBSCRIBERS:,} WebSocket subscribers on one process,"
+                f" {live.RATE} writes/s for {args.live_seconds:g} s"
+            )
+            live_env = {**server_env, "CATALOG_DATABASE_URL": url}
+            lived = live.run(url, data, live_env, args.live_seconds, RESULTS)
+            problems += deliveries.verdict(lived)
+            problems += [f"after {LIVE}: {p}" for p in dataset.verify(data)]
+
     titles = {w.name: w.title for w in every.values()}
     for planned in plan:
         titles[planned.target] = planned.workload.title
@@ -132,7 +149,7 @@ def _bench(
                 statements[report.floor_of(planned.target)] = 1
     table = report.rows(measurements, titles, statements)
     peer = next(iter(peer_workloads), None)
-    text = report.markdown(table) + "\n\n" + report.side_by_side(table, peer)
+    text = report.markdown(table) + "\n\n" + report.side_by_side(table, peer) if table else ""
     if scaled := report.scaling(table):
         text += "\n\n" + "\n".join(f"- {line}" for line in scaled)
     if peer_notes:
@@ -144,7 +161,12 @@ def _bench(
         )
     if imported is not None:
         text += "\n\n" + imports.markdown(imported)
-    verdict = _verdict(chosen, problems, imported)
+    if lived is not None:
+        text += "\n\n" + deliveries.markdown(lived)
+    if live_note is not None:
+        text += f"\n\n{live_note}"
+    text = text.strip()
+    verdict = _verdict(chosen, problems, imported, lived)
     print()
     print(text)
     print()
@@ -157,6 +179,9 @@ def _bench(
     failures = sum(row.failures for row in table) + (imported.failures() if imported else 0)
     return 1 if problems or failures else 0
 
+
+LIVE = "LIVE"
+NAMES = ("W1", "W2", "W3", "W4", "W5", "W6", LIVE)
 
 # W1 and W3 run with every process count (issue figures: one process against two); every
 # read workload runs with reads on the replica under --replica; the rest once.
@@ -203,7 +228,10 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
         default=[1, 2],
         help="server processes to run W1 and W3 with (the others: the first)",
     )
-    parser.add_argument("--only", default="W1,W2,W3,W4,W5,W6", help="workloads, e.g. W1,W4")
+    parser.add_argument("--only", default=",".join(NAMES), help="workloads, e.g. W1,W4 or live")
+    parser.add_argument(
+        "--live-seconds", type=float, default=25.0, help="seconds of writes in the live run"
+    )
     parser.add_argument(
         "--generator",
         choices=["auto", "wrk", "python"],
@@ -224,22 +252,26 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     )
     args = parser.parse_args(argv)
     args.only = [name.strip().upper() for name in args.only.split(",") if name.strip()]
-    if unknown := [name for name in args.only if name not in {"W1", "W2", "W3", "W4", "W5", "W6"}]:
+    if unknown := [name for name in args.only if name not in NAMES]:
         parser.error(f"unknown workloads: {', '.join(unknown)}")
     args.peers = [name.strip().lower() for name in args.peers.split(",") if name.strip()]
     if unknown := [name for name in args.peers if name != "postgraphile"]:
         parser.error(f"unknown peers: {', '.join(unknown)} (known: postgraphile)")
     if args.quick:
-        args.rounds, args.duration, args.warmup = 1, 2.0, 1.0
-    if args.rounds < 1 or args.duration <= 0 or min(args.workers) < 1:
-        parser.error("--rounds, --duration and --workers must be positive")
+        args.rounds, args.duration, args.warmup, args.live_seconds = 1, 2.0, 1.0, 5.0
+    if args.rounds < 1 or args.duration <= 0 or args.live_seconds <= 0 or min(args.workers) < 1:
+        parser.error("--rounds, --duration, --live-seconds and --workers must be positive")
     return args
 
 
 def _verdict(
-    chosen: list[Workload], problems: list[str], imported: imports.ImportResult | None
+    chosen: list[Workload],
+    problems: list[str],
+    imported: imports.ImportResult | None,
+    lived: deliveries.LiveRun | None,
 ) -> str:
     writers = [w.name for w in chosen if w.name == "W4"] + (["W6"] if imported else [])
+    writers += [LIVE] if lived else []
     if not writers:
         return "W4 and W6 did not run: writes not checked."
     if problems:
