@@ -8,7 +8,8 @@ Rules kept here:
 - on PostgreSQL one listening connection per process, outside the pool. When it is lost
   the feed polls the log until a new one listens, then reads what it missed: nothing is
   lost, only later;
-- a subscriber holds at most `queue_size` entries not yet taken; past that it is cut off
+- a subscriber holds at most `queue_size` entries not yet taken (a read of the log, up
+  to BURST entries, always fits an empty queue); past that it is cut off
   (`TooSlow`, with the last position it took), never holding the process's memory or the
   other subscribers back;
 - at most `max_subscribers` at once (`TooManySubscribers`).
@@ -79,7 +80,9 @@ class Subscriber:
         kept = [(e, burst) for e in entries if self.wanted.keeps(e)]
         if not kept:
             return
-        if len(self.pending) + len(kept) > self.queue_size:
+        # An empty queue takes a whole read (at most BURST entries), however large: a
+        # subscriber is cut off for what it leaves untaken, never for the size of a write.
+        if self.pending and len(self.pending) + len(kept) > self.queue_size:
             self.overflowed = True
             self.pending.clear()
         else:
