@@ -128,11 +128,13 @@ def _bench(
             print(f"bench: {live_note}")
         else:
             print(
-                f"{LIVE}: {live.SUBSCRIBERS:,} WebSocket subscribers on one process,"
-                f" {live.RATE} writes/s for {args.live_seconds:g} s"
+                f"{LIVE}: {live.SUBSCRIBERS:,} WebSocket subscribers of {args.live_products}"
+                f" products on one process, {live.RATE} writes/s for {args.live_seconds:g} s"
             )
             live_env = {**server_env, "CATALOG_DATABASE_URL": url}
-            lived = live.run(url, data, live_env, args.live_seconds, RESULTS)
+            lived = live.run(
+                url, data, live_env, args.live_seconds, RESULTS, args.live_products
+            )
             problems += deliveries.verdict(lived)
             problems += [f"after {LIVE}: {p}" for p in dataset.verify(data)]
 
@@ -231,6 +233,13 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--only", default=",".join(NAMES), help="workloads, e.g. W1,W4 or live")
     parser.add_argument(
         "--live-seconds", type=float, default=25.0, help="seconds of writes in the live run"
+    )
+    parser.add_argument(
+        "--live-products",
+        type=int,
+        default=live.PRODUCTS,
+        help="products the live run's subscribers follow (each write reaches "
+        "subscribers / products of them)",
     )
     parser.add_argument(
         "--generator",

@@ -41,7 +41,7 @@ from resolvers.ids import encode_id
 from resolvers.live import decode_change_cursor
 
 SUBSCRIBERS = 1000
-PRODUCTS = 5
+PRODUCTS = 100  # the products followed (a tenth of the subscribers each); --live-products
 CLIENT_PROCESSES = 2
 RATE = 50  # writes per second
 STEP_TIMEOUT_S = 120.0
@@ -61,12 +61,17 @@ CHANGES = """query($after: String, $p: ID!) {
 
 
 def run(
-    url: str, data: Dataset, env: dict[str, str], seconds: float, results: Path
+    url: str,
+    data: Dataset,
+    env: dict[str, str],
+    seconds: float,
+    results: Path,
+    products: int = PRODUCTS,
 ) -> deliveries.LiveRun:
     port = processes.free_port()
     command = processes.server_command(port, url, 1)
     with processes.running("server-live", command, port, env, results) as server:
-        return asyncio.run(_run(server, url, data, seconds, results))
+        return asyncio.run(_run(server, url, data, seconds, results, products))
 
 
 class _Writer:
@@ -112,9 +117,14 @@ class _Writer:
 
 
 async def _run(
-    server: processes.Service, url: str, data: Dataset, seconds: float, results: Path
+    server: processes.Service,
+    url: str,
+    data: Dataset,
+    seconds: float,
+    results: Path,
+    products: int,
 ) -> deliveries.LiveRun:
-    ids = list(data.product_ids[:PRODUCTS])
+    ids = list(data.product_ids[:products])
     heard: list[tuple[int, float]] = []
     plain = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
     listener = await asyncpg.connect(plain)
@@ -129,12 +139,12 @@ async def _run(
             seen = asyncio.ensure_future(_each_says(clients, "seen"))
             while not seen.done():
                 for mutation in ("addTags", "removeTags"):
-                    marks = [writer.send(p, mutation, writer.extra[p][0]) for p in range(PRODUCTS)]
+                    marks = [writer.send(p, mutation, writer.extra[p][0]) for p in range(products)]
                     await asyncio.gather(*marks)
                 await asyncio.wait([seen], timeout=1.0)
             await seen
             await asyncio.get_running_loop().run_in_executor(None, server.wait_idle)
-            writes = max(1, round(RATE * seconds / (2 * PRODUCTS))) * 2 * PRODUCTS
+            writes = max(1, round(RATE * seconds / (2 * products))) * 2 * products
             start, cpu = time.time(), server.cpu_seconds()
             sent = []
             for index, write in enumerate(writer.cycle(writes)):

@@ -138,6 +138,9 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
             log_level=settings.log_level.lower(),
             # uvicorn counts whole seconds: round up, never cut the grace short.
             timeout_graceful_shutdown=math.ceil(settings.shutdown_grace_ms / 1000),
+            # Subscription events are small JSON frames: compressing each costs CPU on
+            # every delivery and saves little (docs/performance.md, live updates).
+            ws_per_message_deflate=False,
         )
     finally:
         signal.signal(signal.SIGTERM, previous)
