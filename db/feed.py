@@ -38,6 +38,9 @@ log = logging.getLogger("catalog.feed")
 BURST = 1000  # entries per read of the log
 POLL_S = 0.25  # how often the log is read when no notification can arrive
 RETRY_S = 1.0  # the pause before reading or listening again after a failure
+# The listening connection's application_name, as pg_stat_activity shows it: outside the
+# pool, one per process.
+LISTENER_NAME = "catalog change listener"
 
 
 class TooManySubscribers(Exception):
@@ -234,7 +237,9 @@ class ChangeFeed:
             lost = asyncio.Event()
             connection = None
             try:
-                connection = await asyncpg.connect(self._listen_url)
+                connection = await asyncpg.connect(
+                    self._listen_url, server_settings={"application_name": LISTENER_NAME}
+                )
                 connection.add_termination_listener(partial(_set, lost))
                 await connection.add_listener(changes.CHANNEL, lambda *_args: self.wake())
                 self._listening = True

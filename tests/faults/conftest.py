@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.ext.asyncio import create_async_engine as raw_engine
 
 from clusters import PgCluster
+from db.feed import LISTENER_NAME
 from tests.apps import MakeClient, app_clients
 from tests.e2e.conftest import start_server  # noqa: F401  (a fixture, re-exported)
 from tests.hardening.api import WRITE_TOKEN
@@ -75,10 +76,13 @@ async def backends_in_transaction(admin: AsyncEngine, *, besides: int | None = N
 
 
 async def backends(admin: AsyncEngine) -> int:
-    """How many backends besides the caller's are connected to the database."""
+    """How many backends besides the caller's are connected to the database, not counting
+    the servers' change listeners (one per process, outside the pool: db.feed)."""
     query = text(
         "SELECT count(*) FROM pg_stat_activity"
         " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        " AND application_name IS DISTINCT FROM :listener"
     )
     async with admin.connect() as connection:
-        return int((await connection.execute(query)).scalar_one())
+        result = await connection.execute(query, {"listener": LISTENER_NAME})
+        return int(result.scalar_one())
