@@ -75,6 +75,7 @@ class Subscriber:
     pending: deque[tuple[Entry, Any]] = field(default_factory=deque)
     last: Position | None = None  # the last position taken
     overflowed: bool = False
+    ended: bool = False  # the feed closed: nothing more will come
     _ready: asyncio.Event = field(default_factory=asyncio.Event)
 
     def offer(self, entries: list[Entry], burst: Any) -> None:
@@ -92,13 +93,20 @@ class Subscriber:
             self.pending.extend(kept)
         self._ready.set()
 
+    def end(self) -> None:
+        self.ended = True
+        self._ready.set()
+
     async def take(self) -> list[tuple[Entry, Any]]:
-        """Every entry waiting (at least one, waiting for it); TooSlow once overflowed."""
-        while not self.pending and not self.overflowed:
+        """Every entry waiting (at least one, waiting for it); TooSlow once overflowed;
+        nothing once the feed has closed and every entry was taken."""
+        while not self.pending and not self.overflowed and not self.ended:
             self._ready.clear()
             await self._ready.wait()
         if self.overflowed:
             raise TooSlow(self.last)
+        if not self.pending:
+            return []
         taken = list(self.pending)
         self.pending.clear()
         self.last = taken[-1][0].position
@@ -132,6 +140,7 @@ class ChangeFeed:
         # The last position handed out; None until the feed has read where the log ends.
         self._seen: Position | None = None
         self._found = asyncio.Event()  # set once `_seen` is
+        self._closed = False
 
     @property
     def subscribers(self) -> int:
@@ -177,6 +186,20 @@ class ChangeFeed:
                 await task
         self._tasks.clear()
 
+    def close(self) -> None:
+        """The process is shutting down: no new subscriber is accepted (FeedUnavailable);
+        the feed reads the log once more, and every subscriber ends once it has taken
+        what was committed before (or at once, when the log cannot be read)."""
+        self._closed = True
+        if self._tasks:
+            self._wake.set()
+        else:
+            self._end_all()
+
+    def _end_all(self) -> None:
+        for subscriber in self._subscribers:
+            subscriber.end()
+
     def wake(self) -> None:
         """Something was committed: read the log."""
         self._wake.set()
@@ -184,7 +207,7 @@ class ChangeFeed:
     def subscribe(self, wanted: ChangeFilter) -> Subscriber:
         """A subscriber that is handed every entry, kept by `wanted`, that the feed reads
         from now on (entries after `seen`)."""
-        if self._seen is None:
+        if self._seen is None or self._closed:
             raise FeedUnavailable()
         if len(self._subscribers) >= self.max_subscribers:
             raise TooManySubscribers(self.max_subscribers)
@@ -228,8 +251,13 @@ class ChangeFeed:
                 await self.catch_up()
             except Exception:
                 log.warning("reading the change log failed; trying again", exc_info=True)
+                if self._closed:
+                    self._end_all()
                 await asyncio.sleep(RETRY_S)
                 self._wake.set()
+            else:
+                if self._closed:
+                    self._end_all()
 
     async def _listen_forever(self) -> None:
         assert self._listen_url is not None

@@ -294,8 +294,8 @@ async def follow(
                     yield entry
                 if len(page) < REPLAY_PAGE:
                     break
-        while True:
-            for entry, reads in await subscriber.take():
+        while taken := await subscriber.take():  # none once the feed has closed
+            for entry, reads in taken:
                 if entry.position <= position:
                     continue  # replayed already
                 position = entry.position

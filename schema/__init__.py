@@ -9,6 +9,8 @@ import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.config import StrawberryConfig
+from strawberry.schema.schema import StreamResult
+from strawberry.types.execution import PreExecutionError
 
 from resolvers.limits import Limits
 from resolvers.live import LiveContext, shape_errors
@@ -51,6 +53,29 @@ class CatalogSchema(strawberry.Schema):
         context = getattr(execution_context, "context", None)
         if isinstance(context, LiveContext):
             shape_errors(context, errors)
+
+    async def stream(self, *args: Any, **kwargs: Any) -> StreamResult:
+        """Strawberry's stream, where a refusal raised while the document is planned (the
+        Planning extension: too many tokens, a syntax error, a mutation on a long-lived
+        connection) comes as the stream's pre-execution error, as `execute` answers it.
+        Strawberry's stream lets it escape instead: the WebSocket would get a bare
+        `complete`, the event stream an internal error."""
+        results = await super().stream(*args, **kwargs)
+        return _refusal_as_result(results, kwargs.get("context_value"))
+
+
+async def _refusal_as_result(results: StreamResult, context: Any) -> StreamResult:
+    started = False
+    try:
+        async for result in results:
+            started = True
+            yield result
+    except GraphQLError as refusal:
+        if started:
+            raise
+        if isinstance(context, LiveContext):
+            shape_errors(context, [refusal])
+        yield PreExecutionError(data=None, errors=[refusal])
 
 
 def build_schema(

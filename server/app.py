@@ -31,6 +31,7 @@ from server.config.settings import Settings
 from server.endpoint.view import CONSISTENCY_HEADER, CatalogView
 from server.live.retention import prune_forever
 from server.live.sessions import LiveSessions
+from server.live.shutdown import CLOSE_LIVE
 from server.live.websocket import LiveSocket
 from server.observability.metrics import Metrics, metrics_endpoint
 from server.observability.tracing import Tracing
@@ -144,11 +145,13 @@ def create_app(settings: Settings) -> Starlette:
         return JSONResponse(ready)
 
     @asynccontextmanager
-    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+    async def lifespan(_app: Starlette) -> AsyncIterator[dict[str, Any]]:
         replicas.start()  # measures the replicas' lag in the background, when there are some
         feed.start()
         pruning = asyncio.create_task(prune_forever(engine, settings.changes_retention_s))
-        yield
+        # The server ends the live connections through this, before it waits for them.
+        yield {CLOSE_LIVE: live.close}
+        live.close()
         pruning.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await pruning

@@ -3,7 +3,8 @@ reads from, the limits, and the tokens that decide who may subscribe."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import asyncio
+from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -20,6 +21,8 @@ class LiveSessions:
     databases: AsyncEngine | ReplicaSet
     limits: Limits
     tokens: Tokens
+    # Set when the process shuts down: every live connection ends (see `close`).
+    closing: asyncio.Event = field(default_factory=asyncio.Event)
 
     def context(self, request_id: str = "") -> LiveContext:
         """A connection's context, admitted to nothing until `admit` says so."""
@@ -33,3 +36,10 @@ class LiveSessions:
             return False
         context.access = "write" if self.tokens.may_write(caller) else "read"
         return True
+
+    def close(self) -> None:
+        """The process is shutting down: every subscription ends after the events already
+        handed to it (an event stream then sends `complete`), and every WebSocket closes
+        with 1001 once its operations have ended. Idempotent."""
+        self.closing.set()
+        self.feed.close()

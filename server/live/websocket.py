@@ -8,13 +8,18 @@ ASGI handler (`strawberry.asgi.GraphQL`) and its documented hooks.
   who may not read is closed with 4403.
 - At most CATALOG_MAX_SUBSCRIPTIONS_PER_CONNECTION operations at once on one socket; the
   feed caps the subscribers of the process (CATALOG_MAX_SUBSCRIBERS).
-- Keep-alive pings every CATALOG_WS_KEEPALIVE_MS.
+- Keep-alive: a graphql-transport-ws `ping` every CATALOG_KEEPALIVE_MS once the connection
+  is acknowledged (Strawberry's own keep-alive serves only the older graphql-ws protocol).
+- When the process shuts down (LiveSessions.close), every subscription ends after the
+  events handed to it, and the socket then closes with 1001 (going away).
 - Every document goes through the same plans and limits as a query over HTTP (the schema's
   Planning extension); mutations are refused here: they are accepted over HTTP POST.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
@@ -26,15 +31,59 @@ from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
+    BaseGraphQLTransportWSHandler,
+)
 
 from resolvers.live import LiveContext
 from schema import CatalogSchema
 from server.live.sessions import LiveSessions
 from server.request.headers import header
 
+GOING_AWAY = 1001
+
+
+class LiveSocketHandler(BaseGraphQLTransportWSHandler[LiveContext, None]):
+    """Strawberry's graphql-transport-ws handler, plus the keep-alive and the close at
+    shutdown (see the module's docstring)."""
+
+    async def handle(self) -> None:
+        view = self.view
+        assert isinstance(view, LiveSocket)
+        watchers = [asyncio.create_task(self._close_when_the_process_does(view.sessions))]
+        if view.keepalive_s > 0:
+            watchers.append(asyncio.create_task(self._keep_alive(view.keepalive_s)))
+        try:
+            await super().handle()
+        finally:
+            for watcher in watchers:
+                watcher.cancel()
+            for watcher in watchers:
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await watcher
+
+    async def _keep_alive(self, interval_s: float) -> None:
+        while True:
+            await asyncio.sleep(interval_s)
+            if self.connection_acknowledged:
+                await self.send_message({"type": "ping"})
+
+    async def _close_when_the_process_does(self, sessions: LiveSessions) -> None:
+        await sessions.closing.wait()
+        # The feed ends every subscription after what it was handed; queries finish.
+        while running := [
+            operation.task
+            for operation in self.operations.values()
+            if operation.task is not None and not operation.task.done()
+        ]:
+            await asyncio.wait(running)
+        await self.websocket.close(code=GOING_AWAY, reason="The server is shutting down")
+
 
 class LiveSocket(GraphQL[LiveContext, None]):
     """The WebSocket side of /graphql (an ASGI app for `websocket` scopes)."""
+
+    graphql_transport_ws_handler_class = LiveSocketHandler
 
     def __init__(
         self,
@@ -54,8 +103,11 @@ class LiveSocket(GraphQL[LiveContext, None]):
             subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
             connection_init_wait_timeout=timedelta(seconds=init_timeout_s),
             max_subscriptions_per_connection=max_per_connection,
+            # Strawberry refuses every cross-origin handshake but those it is told of.
+            allowed_origins=tuple(allowed_origins),
         )
-        self._sessions = sessions
+        self.sessions = sessions
+        self.keepalive_s = keepalive_s
         self._origins = frozenset(allowed_origins)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -74,14 +126,14 @@ class LiveSocket(GraphQL[LiveContext, None]):
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> LiveContext:
-        return self._sessions.context()
+        return self.sessions.context()
 
     async def on_ws_connect(self, context: LiveContext) -> Any:
         params = context.connection_params
         authorization = params.get("Authorization") or params.get("authorization")
-        caller = self._sessions.tokens.caller(
+        caller = self.sessions.tokens.caller(
             authorization if isinstance(authorization, str) else None
         )
-        if not self._sessions.admit(context, caller):
+        if not self.sessions.admit(context, caller):
             raise ConnectionRejectionError()
         return await super().on_ws_connect(context)

@@ -16,7 +16,7 @@ from types import FrameType
 
 from server.config.settings import Settings, SettingsError, check_database_url
 from server.observability.logs import uvicorn_log_config
-from server.process.uvicorn_compat import http_protocol
+from server.process.uvicorn_compat import http_protocol, ws_protocol
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -121,6 +121,9 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     protocol, no_header_bound = http_protocol()
     if no_header_bound:
         print(f"catalog: WARNING: {no_header_bound}", file=sys.stderr)
+    socket_protocol, no_going_away = ws_protocol()
+    if no_going_away:
+        print(f"catalog: WARNING: {no_going_away}", file=sys.stderr)
     # uvicorn shuts down gracefully on SIGTERM, then raises the signal again for the handler
     # it found; the default one would end the process with 143 (skipping the cleanup below).
     # An orderly stop is exit 0.
@@ -134,6 +137,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
             workers=args.workers,
             access_log=False,
             http=protocol,  # bounds the time to receive a request's headers
+            ws=socket_protocol,  # on shutdown, the app closes its sockets with 1001
             log_config=uvicorn_log_config(),
             log_level=settings.log_level.lower(),
             # uvicorn counts whole seconds: round up, never cut the grace short.

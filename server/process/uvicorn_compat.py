@@ -13,6 +13,16 @@ callbacks `on_message_begin` and `on_headers_complete`, and its `transport` and 
 When they are not found (an upgrade moved them, or httptools is not installed),
 `http_protocol()` says why and returns "auto": the server runs as uvicorn does by itself,
 without the bound, and never fails to start because of it.
+
+On SIGTERM, uvicorn asks each connection's protocol to `shutdown()` before it waits for
+them: its WebSocket protocol closes at once with 1012, and an event stream would hold the
+process until the grace ends. The app's lifespan hears of the shutdown only afterwards. So
+both protocols here first call the app's `CLOSE_LIVE` (from the lifespan's state, which
+uvicorn hands every protocol as `app_state`): every subscription ends after the events
+handed to it, an event stream sends `complete`, a WebSocket closes with 1001. The
+WebSocket protocol (`ws=`, uvicorn's websockets-sansio one, as "auto" picks it) falls back
+to its own shutdown if the socket is still open CLOSE_WAIT_S later. When it is not found,
+`ws_protocol()` says why and returns "auto": sockets close with 1012, as uvicorn does.
 """
 
 from __future__ import annotations
@@ -23,10 +33,13 @@ from typing import Any
 
 import orjson
 
+from server.live.shutdown import CLOSE_LIVE
+
 log = logging.getLogger("catalog.server")
 
 DEFAULT_HEADER_TIMEOUT_S = 5.0
 _CALLBACKS = ("connection_made", "connection_lost", "on_message_begin", "on_headers_complete")
+CLOSE_WAIT_S = 5.0  # how long the app has to close its sockets before uvicorn does (1012)
 
 try:
     from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
@@ -35,6 +48,14 @@ try:
 except ImportError as error:  # httptools missing, or uvicorn moved its protocol
     _FOUND = f"uvicorn's httptools protocol is not importable ({error})"
     HttpToolsProtocol = asyncio.Protocol  # type: ignore[misc,assignment]
+
+try:
+    from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+
+    _WS_FOUND: str | None = None
+except ImportError as error:  # websockets missing, or uvicorn moved its protocol
+    _WS_FOUND = f"uvicorn's websockets-sansio protocol is not importable ({error})"
+    WebSocketsSansIOProtocol = asyncio.Protocol  # type: ignore[misc,assignment]
 
 
 def http_protocol() -> tuple[type[asyncio.Protocol] | str, str | None]:
@@ -46,6 +67,25 @@ def http_protocol() -> tuple[type[asyncio.Protocol] | str, str | None]:
     if problem is not None:
         return "auto", f"{problem}: request headers are not time-bounded"
     return HeaderTimeoutProtocol, None
+
+
+def ws_protocol() -> tuple[type[asyncio.Protocol] | str, str | None]:
+    """The protocol for uvicorn's `ws=` option, and why sockets close with 1012 (or None)."""
+    problem = _WS_FOUND or (
+        None
+        if hasattr(WebSocketsSansIOProtocol, "shutdown")
+        else "uvicorn's websockets-sansio protocol has no shutdown"
+    )
+    if problem is not None:
+        return "auto", f"{problem}: on shutdown, WebSockets close with 1012, not 1001"
+    return LiveClosingProtocol, None
+
+
+def _close_live(app_state: dict[str, Any]) -> None:
+    """Let the app end its live connections itself (idempotent), if it offers to."""
+    close = app_state.get(CLOSE_LIVE)
+    if callable(close):
+        close()
 
 
 def bound_request_headers(seconds: float) -> None:
@@ -87,6 +127,10 @@ class HeaderTimeoutProtocol(HttpToolsProtocol):
         self._stop_header_timer()
         super().connection_lost(exc)
 
+    def shutdown(self) -> None:
+        _close_live(getattr(self, "app_state", {}))  # an event stream ends with `complete`
+        super().shutdown()
+
     def _start_header_timer(self) -> None:
         if self._header_timer is None:
             self._header_timer = self.loop.call_later(
@@ -120,3 +164,25 @@ def _request_timeout(seconds: float) -> bytes:
         "connection: close\r\n\r\n"
     )
     return head.encode() + body
+
+
+class LiveClosingProtocol(WebSocketsSansIOProtocol):
+    """uvicorn's websockets-sansio protocol, letting the app close its sockets with 1001
+    on shutdown (see the module's docstring)."""
+
+    def shutdown(self) -> None:
+        # Its per-connection state, read defensively: if uvicorn renames it, its own shutdown.
+        state = getattr(self, "app_state", None)
+        open_socket = getattr(self, "handshake_complete", False) and not getattr(
+            self, "close_sent", True
+        )
+        if not open_socket or not isinstance(state, dict) or CLOSE_LIVE not in state:
+            super().shutdown()
+            return
+        _close_live(state)
+        asyncio.get_running_loop().call_later(CLOSE_WAIT_S, self._shutdown_if_open)
+
+    def _shutdown_if_open(self) -> None:
+        if not self.transport.is_closing():
+            log.warning("a WebSocket was still open %g s into the shutdown", CLOSE_WAIT_S)
+            super().shutdown()
