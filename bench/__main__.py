@@ -132,9 +132,7 @@ def _bench(
                 f" products on one process, {live.RATE} writes/s for {args.live_seconds:g} s"
             )
             live_env = {**server_env, "CATALOG_DATABASE_URL": url}
-            lived = live.run(
-                url, data, live_env, args.live_seconds, RESULTS, args.live_products
-            )
+            lived = live.run(url, data, live_env, args.live_seconds, RESULTS, args.live_products)
             problems += deliveries.verdict(lived)
             problems += [f"after {LIVE}: {p}" for p in dataset.verify(data)]
 
