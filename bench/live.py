@@ -37,8 +37,8 @@ from bench.deliveries import Logged, Received
 from bench.subscribers import CATALOG
 from bench.workloads import TOKEN
 from db.changes import CHANNEL
+from resolvers.changes import decode_change_cursor
 from resolvers.ids import encode_id
-from resolvers.live import decode_change_cursor
 
 SUBSCRIBERS = 1000
 PRODUCTS = 100  # the products followed (a tenth of the subscribers each); --live-products

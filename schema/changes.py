@@ -10,7 +10,7 @@ from typing import Annotated
 import strawberry
 
 from db.changes import Entry
-from resolvers import live
+from resolvers import changes as change_log
 from resolvers.ids import encode_id
 from schema.types import Info, PageInfo, Product, Tag
 
@@ -54,12 +54,12 @@ class ChangeFilter:
         default=None, description="Changes of these kinds."
     )
 
-    def args(self) -> live.FilterArgs:
+    def args(self) -> change_log.FilterArgs:
         kinds = None if self.kinds is None else [k.name for k in self.kinds]
-        return live.FilterArgs(self.product_ids, self.tag_ids, kinds)
+        return change_log.FilterArgs(self.product_ids, self.tag_ids, kinds)
 
 
-def filter_args(given: ChangeFilter | None) -> live.FilterArgs | None:
+def filter_args(given: ChangeFilter | None) -> change_log.FilterArgs | None:
     return None if given is None else given.args()
 
 
@@ -72,7 +72,7 @@ class ChangeEvent:
 
     @strawberry.field(description="Opaque: resume after this change with `after`.")
     def cursor(self) -> str:
-        return live.encode_change_cursor(self.entry.position)
+        return change_log.encode_change_cursor(self.entry.position)
 
     @strawberry.field(description="What the change did.")
     def kind(self) -> ChangeKind:
@@ -119,12 +119,14 @@ class ChangeEdge:
 
 @strawberry.type(description="A page of the change log, oldest first.")
 class ChangeConnection:
-    page: strawberry.Private[live.ChangesPage]
+    page: strawberry.Private[change_log.ChangesPage]
 
     @strawberry.field(description="The changes with their cursors.")
     def edges(self) -> list[ChangeEdge]:
         return [
-            ChangeEdge(cursor=live.encode_change_cursor(e.position), node=ChangeEvent(entry=e))
+            ChangeEdge(
+                cursor=change_log.encode_change_cursor(e.position), node=ChangeEvent(entry=e)
+            )
             for e in self.page.entries
         ]
 
@@ -138,7 +140,7 @@ class ChangeConnection:
     )
     def page_info(self) -> PageInfo:
         entries = self.page.entries
-        cursor = live.encode_change_cursor
+        cursor = change_log.encode_change_cursor
         return PageInfo(
             has_next_page=self.page.has_next,
             has_previous_page=self.page.has_previous,

@@ -8,7 +8,8 @@ import strawberry
 
 from db.orders import PRODUCTS_DEFAULT, TAGS_DEFAULT
 from db.records import ProductRecord, TagRecord
-from resolvers import live, queries
+from resolvers import changes as change_log
+from resolvers import queries
 from schema import orders
 from schema.changes import CHANGES_AFTER, CHANGES_FILTER, ChangeConnection, filter_args
 from schema.inputs import ProductFilter, TagFilter, TagMatch, TagNameMatch
@@ -160,5 +161,5 @@ class Query:
         filter: CHANGES_FILTER = None,
     ) -> ChangeConnection:
         size = queries.page_size(info.context, first)
-        page = await live.changes_page(info.context.db, after, size, filter_args(filter))
+        page = await change_log.changes_page(info.context.db, after, size, filter_args(filter))
         return ChangeConnection(page=page)

@@ -9,6 +9,7 @@ from typing import Annotated
 import strawberry
 
 from db.changes import ChangeFilter as WantedChanges
+from resolvers import changes as change_log
 from resolvers import live
 from schema.changes import CHANGES_AFTER, CHANGES_FILTER, ChangeEvent, filter_args
 from schema.types import Info, Product, Tag
@@ -28,7 +29,7 @@ class Subscription:
     async def catalog_changes(
         self, info: Info, after: CHANGES_AFTER = None, filter: CHANGES_FILTER = None
     ) -> AsyncGenerator[ChangeEvent, None]:
-        wanted: WantedChanges = live.change_filter(filter_args(filter))
+        wanted: WantedChanges = change_log.change_filter(filter_args(filter))
         async for entry in live.follow(info.context, after, wanted):  # type: ignore[arg-type]
             yield ChangeEvent(entry=entry)
 
