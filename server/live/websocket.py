@@ -1,8 +1,9 @@
 """Subscriptions over WebSocket: the graphql-transport-ws protocol, through Strawberry's own
 ASGI handler (`strawberry.asgi.GraphQL`) and its documented hooks.
 
-- The handshake: when CATALOG_CORS_ORIGINS is set, a handshake whose Origin is not listed
-  is refused (browsers apply no CORS to WebSockets: cross-site WebSocket hijacking).
+- The handshake: a browser's (one with an Origin) is accepted from the server's own
+  origin or one of CATALOG_CORS_ORIGINS, else refused with 403 (browsers apply no CORS to
+  WebSockets: cross-site WebSocket hijacking).
 - `connection_init` must arrive within CATALOG_WS_INIT_TIMEOUT_MS (4408 otherwise); its
   payload's `Authorization: Bearer …` is checked like the header of a request, and a caller
   who may not read is closed with 4403.
@@ -23,6 +24,7 @@ import contextlib
 from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -103,8 +105,6 @@ class LiveSocket(GraphQL[LiveContext, None]):
             subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
             connection_init_wait_timeout=timedelta(seconds=init_timeout_s),
             max_subscriptions_per_connection=max_per_connection,
-            # Strawberry refuses every cross-origin handshake but those it is told of.
-            allowed_origins=tuple(allowed_origins),
         )
         self.sessions = sessions
         self.keepalive_s = keepalive_s
@@ -118,10 +118,18 @@ class LiveSocket(GraphQL[LiveContext, None]):
         await super().__call__(scope, receive, send)
 
     def _origin_allowed(self, scope: Scope) -> bool:
-        if not self._origins or "*" in self._origins:
-            return True
+        """A handshake with no Origin (not a browser: no ambient credentials to abuse), from
+        the server's own origin, or from an origin of CATALOG_CORS_ORIGINS."""
         origin = header(scope, b"origin")
-        return origin is None or origin in self._origins  # no Origin: not a browser
+        if origin is None or "*" in self._origins or origin in self._origins:
+            return True
+        host = header(scope, b"host")
+        return host is not None and urlsplit(origin).netloc.lower() == host.lower()
+
+    def is_websocket_origin_allowed(self, request: Any, origin: str) -> bool:
+        """Strawberry's own origin check, in the versions that have one: this class has
+        decided already (`_origin_allowed`), the same way on every version."""
+        return True
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket

@@ -85,6 +85,20 @@ async def test_a_handshake_from_another_origin_is_refused_403(database_url: str)
             assert (await receive(ws))["type"] == "next"
 
 
+async def test_without_cors_origins_only_the_servers_own_origin_may_open_a_socket(
+    database_url: str,
+) -> None:
+    async with serving(database_url) as server:
+        with pytest.raises(InvalidStatus) as refused:
+            async with socket(server, origin="http://evil.test", init=False):
+                pass
+        assert refused.value.response.status_code == 403
+        own = server.ws.replace("ws://", "http://").removesuffix("/graphql")
+        async with socket(server, origin=own) as ws:
+            await subscribe(ws, "1", "{ products(first: 1) { totalCount } }")
+            assert (await receive(ws))["type"] == "next"
+
+
 async def test_operations_past_the_limit_of_one_socket_get_an_error(database_url: str) -> None:
     async with (
         serving(database_url, max_subscriptions_per_connection=2) as server,
