@@ -40,6 +40,7 @@ from server.refusals.auth import Tokens
 from server.refusals.body_limit import BodyLimit
 from server.refusals.budget import TimeBudget
 from server.refusals.errors import JsonErrors, http_error
+from server.refusals.rate_limit import RateLimits
 
 
 def create_app(settings: Settings) -> Starlette:
@@ -94,7 +95,15 @@ def create_app(settings: Settings) -> Starlette:
         keepalive_s=settings.keepalive_ms / 1000,
         max_per_connection=settings.max_subscriptions_per_connection,
     )
-    view = CatalogView(schema, replicas, settings, documents, store, live)
+    rate_limits = RateLimits(
+        settings.rate_limits,
+        storage=settings.rate_limit_storage,
+        namespace=settings.rate_limit_namespace or namespace,
+        max_concurrent=settings.max_concurrent_per_client,
+        max_subscriptions=settings.max_subscriptions_per_client,
+        metrics=metrics,
+    )
+    view = CatalogView(schema, replicas, settings, documents, store, live, rate_limits)
     # Outermost first: the id, log line and metrics see the timeout and the 413 too.
     graphql = RequestTracking(
         TimeBudget(
