@@ -2,7 +2,7 @@
 
 Per request it reads the operations once (server.endpoint.payload), fills in the documents
 they name by hash (server.caches.documents), decides the caller's access to every operation
-before any runs (server.refusals.auth), checks its rate limits (server.refusals.rate_limit:
+before any runs (server.refusals.auth), checks its rate limits (server.endpoint.metering:
 the points of each operation by its plan's cost verdict, judged once with the request's
 variables and handed on to the schema), answers a query from the response cache when it may
 (server.caches.responses), and otherwise executes each operation once, on the request's one
@@ -32,12 +32,12 @@ from db.connections import RequestConnection, open_request
 from db.replicas import BadPosition, ReplicaSet, parse_position, position_token
 from resolvers.context import RequestContext
 from schema import CatalogSchema
-from schema.cost import Verdict
 from schema.plans import Plan
-from schema.points import Budget, points
+from schema.points import points
 from server.caches.documents import DocumentRefused, Documents, Malformed, expand_documents
 from server.caches.responses import CacheableQuery, ResponseStore, cacheable
 from server.config.settings import Settings
+from server.endpoint.metering import Meter, measure, verdict_of
 from server.endpoint.payload import Operation, bad_request, read_body, read_operations
 from server.endpoint.results import Results, database_failure, unavailable_response
 from server.live.sessions import LiveSessions
@@ -114,9 +114,9 @@ class CatalogView:
             operations = payload if isinstance(payload, list) else [payload]
             # Every operation is planned and decided before any runs or a handle opens.
             plans = [self._check(op, caller, method, state) for op in operations]
-            verdicts = [_verdict(op, plan) for op, plan in zip(operations, plans, strict=True)]
+            verdicts = [verdict_of(op, plan) for op, plan in zip(operations, plans, strict=True)]
             with self._rate.running(client):
-                meter = await self._meter(client, plans, verdicts)
+                meter = await measure(self._rate, client, plans, verdicts)
                 async with self._database(plans, request) as db:
                     response = await self._answer(
                         request, payload, plans, caller, db, state, media_type, meter
@@ -146,20 +146,6 @@ class CatalogView:
                 raise
             return unavailable_response(code, message, state, media_type)
 
-    async def _meter(
-        self, client: Client, plans: list[Plan | None], verdicts: list[Verdict | None]
-    ) -> _Meter | None:
-        """Check the request's estimated points against the caller's budgets (refused
-        with 429 before anything runs); None without rate limits."""
-        if not self._rate.enabled:
-            return None
-        estimates = [
-            0 if verdict is None or plan is None else points(verdict, plan.operation_type)
-            for plan, verdict in zip(plans, verdicts, strict=True)
-        ]
-        budget = await self._rate.check(client, sum(estimates))
-        return _Meter(client, verdicts, estimates, budget)
-
     async def _stream(
         self,
         payload: Operation | list[Operation],
@@ -180,7 +166,7 @@ class CatalogView:
                 "Mutations are not accepted over an event stream; POST them as JSON",
             )
         # Opening a stream costs its document's points; each caller may keep a number open.
-        verdict = _verdict(payload, plan)
+        verdict = verdict_of(payload, plan)
         if plan is not None and verdict is not None and self._rate.enabled:
             cost = points(verdict, plan.operation_type)
             await self._rate.charge(client, cost, await self._rate.check(client, cost))
@@ -212,7 +198,7 @@ class CatalogView:
         db: RequestConnection,
         state: RequestState,
         media_type: str,
-        meter: _Meter | None = None,
+        meter: Meter | None = None,
     ) -> Response:
         batch = isinstance(payload, list)
         operations = payload if isinstance(payload, list) else [payload]
@@ -318,7 +304,7 @@ class CatalogView:
         except MissingQueryError as error:
             raise bad_request("No GraphQL query found in the request") from error
 
-    async def _charged(self, cached: bytes, meter: _Meter) -> bytes:
+    async def _charged(self, cached: bytes, meter: Meter) -> bytes:
         """A cached answer with the cost of this answer from the cache in its extensions."""
         verdict = meter.verdicts[0]
         cost = await meter.charge(self._rate, 0, "query", 0) if verdict is not None else None
@@ -329,7 +315,7 @@ class CatalogView:
         return orjson.dumps(body)
 
     def _cacheable(
-        self, payload: Operation, plan: Plan | None, caller: Caller, meter: _Meter | None
+        self, payload: Operation, plan: Plan | None, caller: Caller, meter: Meter | None
     ) -> CacheableQuery | None:
         if self._store is None or plan is None or not self._tokens.may_read(caller):
             return None
@@ -353,52 +339,6 @@ class CatalogView:
             f"This server answers in {GRAPHQL_RESPONSE_JSON} or {JSON}; the Accept header "
             "names neither",
         )
-
-
-class _Meter:
-    """A request's rate limit: its operations' verdicts and estimates, the budget they were
-    checked against, and the charge of each once answered."""
-
-    def __init__(
-        self,
-        client: Client,
-        verdicts: list[Verdict | None],
-        estimates: list[int],
-        budget: Budget,
-    ) -> None:
-        self.client = client
-        self.verdicts = verdicts
-        self.estimates = estimates
-        self.budget: Budget | None = budget
-
-    async def charge(
-        self, rate: RateLimits, index: int, operation_type: str | None, read: int
-    ) -> dict[str, Any] | None:
-        """Charge operation `index` for the rows it read: its `extensions.cost`."""
-        verdict = self.verdicts[index]
-        if verdict is None or self.budget is None:
-            return None
-        estimate = Budget(
-            self.budget.limit, self.estimates[index], self.budget.remaining, self.budget.reset_at
-        )
-        actual = points(verdict, operation_type, read)
-        charged = await rate.charge(self.client, actual, estimate)
-        self.budget = Budget(charged.limit, self.budget.cost, charged.remaining, charged.reset_at)
-        return {
-            "requested": self.estimates[index],
-            "actual": actual,
-            "limit": charged.limit,
-            "remaining": charged.remaining,
-            "resetAt": charged.reset_at.isoformat(),
-        }
-
-
-def _verdict(operation: Operation, plan: Plan | None) -> Verdict | None:
-    """The plan's cost verdict with the operation's variables (None: nothing to judge)."""
-    variables = operation.get("variables")
-    if plan is None or not (variables is None or isinstance(variables, dict)):
-        return None
-    return plan.verdict(variables)
 
 
 def _position(request: Request) -> int | None:

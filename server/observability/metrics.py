@@ -174,6 +174,10 @@ class Metrics:
         self._lean_seen = execution.lean_runs()
         self._fallbacks_seen = execution.fallbacks()
 
+    def rate_limit_points(self, caller: str, points: int) -> None:
+        """`points` charged to a caller of class `caller` (server.refusals.rate_limit)."""
+        self.points.labels(caller).inc(points)
+
     def rate_limit_backend(self, backend: str) -> None:
         """The rate limits count in `backend` now (server.refusals.rate_limit)."""
         for name in ("redis", "memory", "memory-fallback"):

@@ -29,7 +29,7 @@ from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from limits import RateLimitItem
 from limits.aio.storage import MemoryStorage, RedisStorage
@@ -37,7 +37,6 @@ from limits.aio.strategies import FixedWindowRateLimiter
 from limits.util import WindowStats
 
 from schema.points import Budget
-from server.observability.metrics import Metrics
 from server.refusals.refusal import Refusal
 from server.request.client import Client
 
@@ -48,6 +47,15 @@ WARN_EVERY_S = 60.0  # at most one warning a minute while Redis fails
 REDIS_TIMEOUT_S = 0.5  # Redis that does not answer within this counts as failed
 
 T = TypeVar("T")
+
+
+class RateLimitMetrics(Protocol):
+    """What the rate limits report (server.observability.metrics.Metrics, which this room
+    does not import: the metrics know the refusals' rooms, not the other way round)."""
+
+    def rate_limit_points(self, caller: str, points: int) -> None: ...
+
+    def rate_limit_backend(self, backend: str) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +76,7 @@ class RateLimits:
         namespace: str = "catalog",
         max_concurrent: int = 0,
         max_subscriptions: int = 0,
-        metrics: Metrics | None = None,
+        metrics: RateLimitMetrics | None = None,
     ) -> None:
         self.items = tuple(items)
         self.max_concurrent = max_concurrent
@@ -134,7 +142,7 @@ class RateLimits:
             for item in self.items:
                 await self._hit(item, client, points)
             if self._metrics is not None:
-                self._metrics.points.labels(client.kind).inc(points)
+                self._metrics.rate_limit_points(client.kind, points)
         remaining = estimate.remaining + estimate.cost - points
         return Budget(estimate.limit, points, max(remaining, 0), estimate.reset_at)
 
