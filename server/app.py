@@ -41,6 +41,7 @@ from server.refusals.body_limit import BodyLimit
 from server.refusals.budget import TimeBudget
 from server.refusals.errors import JsonErrors, http_error
 from server.refusals.rate_limit import RateLimits
+from server.request.client import Clients
 
 
 def create_app(settings: Settings) -> Starlette:
@@ -86,15 +87,6 @@ def create_app(settings: Settings) -> Starlette:
         max_subscribers=settings.max_subscribers,
         burst=bursts.new,
     )
-    live = LiveSessions(feed, engine, schema.limits, tokens)
-    socket = LiveSocket(
-        schema,
-        live,
-        allowed_origins=settings.cors_origins,
-        init_timeout_s=settings.ws_init_timeout_ms / 1000,
-        keepalive_s=settings.keepalive_ms / 1000,
-        max_per_connection=settings.max_subscriptions_per_connection,
-    )
     rate_limits = RateLimits(
         settings.rate_limits,
         storage=settings.rate_limit_storage,
@@ -102,6 +94,18 @@ def create_app(settings: Settings) -> Starlette:
         max_concurrent=settings.max_concurrent_per_client,
         max_subscriptions=settings.max_subscriptions_per_client,
         metrics=metrics,
+    )
+    # The rate limits of requests and of long-lived connections are one object.
+    live = LiveSessions(
+        feed, engine, schema.limits, tokens, rate_limits, Clients(settings.trusted_proxies)
+    )
+    socket = LiveSocket(
+        schema,
+        live,
+        allowed_origins=settings.cors_origins,
+        init_timeout_s=settings.ws_init_timeout_ms / 1000,
+        keepalive_s=settings.keepalive_ms / 1000,
+        max_per_connection=settings.max_subscriptions_per_connection,
     )
     view = CatalogView(schema, replicas, settings, documents, store, live, rate_limits)
     # Outermost first: the id, log line and metrics see the timeout and the 413 too.

@@ -33,7 +33,6 @@ from db.replicas import BadPosition, ReplicaSet, parse_position, position_token
 from resolvers.context import RequestContext
 from schema import CatalogSchema
 from schema.plans import Plan
-from schema.points import points
 from server.caches.documents import DocumentRefused, Documents, Malformed, expand_documents
 from server.caches.responses import CacheableQuery, ResponseStore, cacheable
 from server.config.settings import Settings
@@ -166,11 +165,7 @@ class CatalogView:
                 "Mutations are not accepted over an event stream; POST them as JSON",
             )
         # Opening a stream costs its document's points; each caller may keep a number open.
-        verdict = verdict_of(payload, plan)
-        if plan is not None and verdict is not None and self._rate.enabled:
-            cost = points(verdict, plan.operation_type)
-            await self._rate.charge(client, cost, await self._rate.check(client, cost))
-        closed = self._rate.open_stream(client)
+        closed = await self._live.open(client, plan, payload.get("variables"))
         context = self._live.context(state.request_id)
         self._live.admit(context, caller)
         response = event_stream(self._schema, context, dict(payload), self._keepalive_s)

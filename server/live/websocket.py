@@ -8,6 +8,12 @@ ASGI handler (`strawberry.asgi.GraphQL`) and its documented hooks.
   who may not read is closed with 4403.
 - At most CATALOG_MAX_SUBSCRIPTIONS_PER_CONNECTION operations at once on one socket; the
   feed caps the subscribers of the process (CATALOG_MAX_SUBSCRIBERS).
+- Rate limits (docs/api.md, "Rate limits"): the caller of a socket is its
+  `connection_init` token, else the peer's address. Each operation costs its document's
+  points as it opens and counts against the caller's open subscriptions while it runs
+  (server.live.sessions); one refused is answered with an `error` message carrying
+  RATE_LIMITED, TOO_MANY_SUBSCRIPTIONS or QUERY_TOO_EXPENSIVE (and `retryAfter`), and
+  nothing of it runs.
 - Keep-alive pings every CATALOG_WS_KEEPALIVE_MS.
 - Every document goes through the same plans and limits as a query over HTTP (the schema's
   Planning extension); mutations are refused here: they are accepted over HTTP POST.
@@ -19,22 +25,83 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
+from graphql import GraphQLError
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
-from strawberry.asgi import GraphQL
+from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
+    BaseGraphQLTransportWSHandler,
+)
+from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
+    ErrorMessage,
+    SubscribeMessage,
+)
 
 from resolvers.live import LiveContext
 from schema import CatalogSchema
 from server.live.sessions import LiveSessions
+from server.refusals.refusal import Refusal
+from server.request.client import Client
 from server.request.headers import header
+
+
+class MeteredHandler(BaseGraphQLTransportWSHandler[LiveContext, None]):
+    """Strawberry's graphql-transport-ws handler, each operation opened under the caller's
+    rate limits (`LiveSessions.open`) and counted closed when its task ends."""
+
+    async def handle_subscribe(self, message: SubscribeMessage) -> None:
+        view = self.view
+        if (
+            not isinstance(view, LiveSocket)
+            or not self.connection_acknowledged
+            or message["id"] in self.operations
+            or self._connection_full()
+        ):
+            await super().handle_subscribe(message)  # refused by the protocol's own rules
+            return
+        sessions = view.sessions
+        payload = message["payload"]
+        query = payload.get("query")
+        name = payload.get("operationName")
+        plan = view.plans.plan(query, name) if isinstance(query, str) and query else None
+        try:
+            close = await sessions.open(self._client(sessions), plan, payload.get("variables"))
+        except Refusal as refusal:
+            sessions.rate.refused(refusal.code)
+            error = GraphQLError(
+                refusal.message, extensions={"code": refusal.code, **refusal.extensions}
+            )
+            await self.send_message(
+                ErrorMessage(id=message["id"], type="error", payload=[error.formatted])
+            )
+            return
+        await super().handle_subscribe(message)
+        operation = self.operations.get(message["id"])
+        if operation is None or operation.task is None:
+            close()
+        else:
+            operation.task.add_done_callback(lambda _task: close())
+
+    def _connection_full(self) -> bool:
+        most = self.max_subscriptions_per_connection
+        return most is not None and len(self.operations) >= most
+
+    def _client(self, sessions: LiveSessions) -> Client:
+        """The socket's caller: its connection_init token, else the peer's address."""
+        params = self.context.connection_params
+        authorization = params.get("Authorization") or params.get("authorization")
+        scope = self.websocket.ws.scope if isinstance(self.websocket, ASGIWebSocketAdapter) else {}
+        return sessions.clients.of(scope, authorization if isinstance(authorization, str) else None)
 
 
 class LiveSocket(GraphQL[LiveContext, None]):
     """The WebSocket side of /graphql (an ASGI app for `websocket` scopes)."""
+
+    graphql_transport_ws_handler_class = MeteredHandler
 
     def __init__(
         self,
@@ -56,6 +123,7 @@ class LiveSocket(GraphQL[LiveContext, None]):
             max_subscriptions_per_connection=max_per_connection,
         )
         self._sessions = sessions
+        self.plans = schema.plans
         self._origins = frozenset(allowed_origins)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -64,6 +132,10 @@ class LiveSocket(GraphQL[LiveContext, None]):
             await send({"type": "websocket.close", "code": 1008, "reason": "Origin not allowed"})
             return
         await super().__call__(scope, receive, send)
+
+    @property
+    def sessions(self) -> LiveSessions:
+        return self._sessions
 
     def _origin_allowed(self, scope: Scope) -> bool:
         if not self._origins or "*" in self._origins:

@@ -29,7 +29,8 @@ values as its log line (`observe_request`). What is counted:
   caller class (`token` or `anonymous`; never the token itself), and
   `catalog_rate_limit_storage{backend}`: 1 for where they are counted now (`redis`,
   `memory`, or `memory-fallback` while Redis fails). Refusals (RATE_LIMITED,
-  TOO_MANY_CONCURRENT_REQUESTS, QUERY_TOO_EXPENSIVE) count in `catalog_refusals_total`.
+  TOO_MANY_CONCURRENT_REQUESTS, TOO_MANY_SUBSCRIPTIONS, QUERY_TOO_EXPENSIVE) count in
+  `catalog_refusals_total`, an operation's on a WebSocket too.
 - `catalog_replica_healthy{replica}` and `catalog_replica_lag_seconds{replica}`: whether
   each read replica gets reads, and its replay lag, as db.replicas' monitor last measured
   them (set at each scrape, and with several workers after each request too).
@@ -173,6 +174,10 @@ class Metrics:
         # it was made belong to no request of its own).
         self._lean_seen = execution.lean_runs()
         self._fallbacks_seen = execution.fallbacks()
+
+    def refusal(self, code: str) -> None:
+        """A refusal made outside a request (an operation on a WebSocket)."""
+        self.refusals.labels(code).inc()
 
     def rate_limit_points(self, caller: str, points: int) -> None:
         """`points` charged to a caller of class `caller` (server.refusals.rate_limit)."""

@@ -57,6 +57,8 @@ class RateLimitMetrics(Protocol):
 
     def rate_limit_backend(self, backend: str) -> None: ...
 
+    def refusal(self, code: str) -> None: ...
+
 
 @dataclass(frozen=True, slots=True)
 class _Window:
@@ -198,6 +200,12 @@ class RateLimits:
                 self._release(self._streams, client.key)
 
         return close
+
+    def refused(self, code: str) -> None:
+        """Count a refusal made outside a request (an operation on a socket), as a
+        request's refusal is counted (`catalog_refusals_total`)."""
+        if self._metrics is not None:
+            self._metrics.refusal(code)
 
     # -- the storage ---------------------------------------------------------------------
 
