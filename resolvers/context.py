@@ -28,6 +28,13 @@ class RequestContext:
     # The request's plan (schema.plans.Plan), made once by the view. Typed loosely:
     # resolvers never import the schema layer.
     plan: Any = None
+    # The plan's cost verdict with this request's variables (schema.cost.Verdict), judged
+    # once by the view for the rate limit, and the caller's budget (schema.points.Budget)
+    # that `rateLimit` shows; None without a rate limit.
+    verdict: Any = None
+    budget: Any = None
+    # Rows the connections returned so far: what an operation is charged once answered.
+    nodes_read: int = 0
     # Whether any operation of the request may read a timestamp (schema.plans); False
     # leaves them out of every read (db.readers).
     timestamps: bool = True

@@ -96,6 +96,7 @@ class LiveContext:
 
     plan: Any = None
     timestamps = True
+    nodes_read = 0  # rows read, counted as on a request (not charged: opening is)
 
     def __init__(
         self,

@@ -212,6 +212,7 @@ async def products(
     sort = orders.PRODUCTS[order.field]
     window = page_window(ctx, args, "products", sort, order)
     page = await ctx.catalog().products_page(window, order, where, timestamps=ctx.timestamps)
+    ctx.nodes_read += len(page.items)
     return paged((page.items, page.has_next), window, "products", order, sort)
 
 
@@ -227,6 +228,7 @@ async def tags(
     window = page_window(ctx, args, "tags", sort, order)
     name_part = _name_part("filter.nameContains", name_contains)
     page = await ctx.catalog().tags_page(window, order, name_part, timestamps=ctx.timestamps)
+    ctx.nodes_read += len(page.items)
     return paged((page.items, page.has_next), window, "tags", order, sort)
 
 
@@ -254,7 +256,9 @@ def tags_of_product(
     sort = orders.TAG_LINKS[order.field]
     window = page_window(ctx, args, "Product.tags", sort, order)
     found = ctx.loaders.tags_page.load((product_id, window, order, where))
-    return then(found, lambda page: shape(paged(page, window, "Product.tags", order, sort)))
+    return then(
+        found, lambda page: shape(paged(_read(ctx, page), window, "Product.tags", order, sort))
+    )
 
 
 def products_of_tag(
@@ -269,7 +273,15 @@ def products_of_tag(
     sort = orders.PRODUCT_LINKS[order.field]
     window = page_window(ctx, args, "Tag.products", sort, order)
     found = ctx.loaders.products_page.load((tag_id, window, order, where))
-    return then(found, lambda page: shape(paged(page, window, "Tag.products", order, sort)))
+    return then(
+        found, lambda page: shape(paged(_read(ctx, page), window, "Tag.products", order, sort))
+    )
+
+
+def _read(ctx: RequestContext, page: tuple[Sequence[T], bool]) -> tuple[Sequence[T], bool]:
+    """A page as it comes from its loader, its rows counted as read (RequestContext)."""
+    ctx.nodes_read += len(page[0])
+    return page
 
 
 def tag_count(ctx: RequestContext, product_id: int, where: LinkConditions | None) -> Awaitable[int]:

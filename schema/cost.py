@@ -9,6 +9,10 @@ The node estimate follows the GitHub API: every connection field costs the produ
 in sum. `last` has the same limit as `first`. This is the one check of `first`'s maximum:
 it runs for the whole request before any resolver (resolvers only default it).
 
+The same walk gives what the rate limit charges for (schema.points): the node estimate,
+the items of the bulk lists, and whether the operation asks for nothing but the budget
+(`rateLimit`, free).
+
 A document whose verdict reads no variable is judged once, when it is planned
 (`Cost.static`); others are judged per request, with their variables.
 """
@@ -53,6 +57,12 @@ class Verdict:
 
     error: GraphQLError | None
     read_variables: bool
+    nodes: int = 0  # the node estimate (0 when refused before it was summed)
+    bulk_items: int = 0  # items in the bulk lists (applyTags' items)
+    # Root fields that read the caller's budget (`rateLimit`): such an answer is never cached.
+    reads_budget: bool = False
+    # Nothing but the budget (and __typename) is asked for: the operation costs no points.
+    free: bool = False
 
 
 def judge(
@@ -75,7 +85,29 @@ def judge(
             f"{limits.max_nodes}. Ask for smaller pages (`first`).",
         )
         return Verdict(error, estimate.read_variables)
-    return Verdict(None, estimate.read_variables)
+    roots = _root_fields(operation)
+    return Verdict(
+        None,
+        estimate.read_variables,
+        nodes=nodes,
+        bulk_items=estimate.bulk_items,
+        reads_budget=roots is None or BUDGET_FIELD in roots,
+        free=roots is not None and roots <= {BUDGET_FIELD, "__typename"},
+    )
+
+
+# The query field that tells the caller its budget (schema.query); asking for it is free.
+BUDGET_FIELD = "rateLimit"
+
+
+def _root_fields(operation: OperationDefinitionNode) -> set[str] | None:
+    """The names of the operation's root fields; None when a fragment hides some."""
+    names = set()
+    for selection in operation.selection_set.selections:
+        if not isinstance(selection, FieldNode):
+            return None
+        names.add(selection.name.value)
+    return names
 
 
 class _Estimate:
@@ -90,6 +122,7 @@ class _Estimate:
         self.variables = variables
         self.limits = limits
         self.read_variables = False
+        self.bulk_items = 0
         self.fragments = {
             d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
         }
@@ -182,6 +215,8 @@ class _Estimate:
                     "MAX_ITEMS_EXCEEDED",
                     f"`{name}` may hold at most {bound} items, got {len(items)}",
                 )
+            if bulk:
+                self.bulk_items += len(items)
             if fields:  # a list of input objects: check the lists inside each one
                 for item in items:
                     self._check_object(item, inner, fields)

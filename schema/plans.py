@@ -87,17 +87,20 @@ class Plan:
             return self.operation.name.value
         return self.operation_name if self.operation is None else None
 
+    def verdict(self, variables: Mapping[str, Any] | None) -> Verdict | None:
+        """The cost check with these variables: the plan's own when it reads none (None
+        when there is no valid operation to judge)."""
+        if self.document is None or self.operation is None or self.validation_errors:
+            return None
+        if self.static_cost is not None:
+            return self.static_cost
+        return judge(self.schema, self.document, self.operation, variables or {}, self.limits)
+
     def cost_error(self, variables: Mapping[str, Any] | None) -> GraphQLError | None:
         """The refusal of page sizes, list lengths or the node estimate with these
         variables (MAX_FIRST_EXCEEDED, MAX_ITEMS_EXCEEDED, MAX_NODES_EXCEEDED), if any."""
-        if self.document is None or self.operation is None:
-            return None
-        verdict = self.static_cost
-        if verdict is None:
-            verdict = judge(
-                self.schema, self.document, self.operation, variables or {}, self.limits
-            )
-        return verdict.error
+        verdict = self.verdict(variables)
+        return None if verdict is None else verdict.error
 
 
 class Plans:
@@ -288,8 +291,12 @@ class Planning(SchemaExtension):
             # Setting the errors (an empty list when valid) tells Strawberry validation ran.
             context.pre_execution_errors = errors
             if not errors:
-                # The cost verdict, with this request's variables, before anything runs.
-                refused = plan.cost_error(context.variables)
+                # The cost verdict, with this request's variables, before anything runs:
+                # the one the view judged for the rate limit, when it did.
+                verdict = getattr(context.context, "verdict", None)
+                if plan is not given or not isinstance(verdict, Verdict):
+                    verdict = plan.verdict(context.variables)
+                refused = None if verdict is None else verdict.error
                 if refused is not None:
                     raise refused.with_traceback(None)
         yield

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 import strawberry
@@ -14,6 +15,7 @@ from schema import orders
 from schema.changes import CHANGES_AFTER, CHANGES_FILTER, ChangeConnection, filter_args
 from schema.inputs import ProductFilter, TagFilter, TagMatch, TagNameMatch
 from schema.orders import ProductOrder, TagOrder
+from schema.points import Budget
 from schema.types import (
     AFTER,
     BEFORE,
@@ -43,11 +45,39 @@ def _match(given: TagMatch | TagNameMatch) -> queries.TagMatchArgs:
 
 
 @strawberry.type(
+    description='A caller\'s budget of points (docs/api.md, "Rate limits"): an operation '
+    "costs its node estimate / 100, rounded up, at least 1; a mutation at least 10."
+)
+class RateLimit:
+    limit: int = strawberry.field(description="Points per window.")
+    cost: int = strawberry.field(description="What this operation costs, by its estimate.")
+    remaining: int = strawberry.field(
+        description="Points left in the window once this operation is counted."
+    )
+    reset_at: datetime = strawberry.field(description="When the window starts again.")
+
+
+@strawberry.type(
     description="Every read. Lists are connections (edges, nodes, pageInfo, totalCount) paged "
     "with first/after or last/before; one list argument takes at most 100 ids or names "
     "(MAX_ITEMS_EXCEEDED beyond)."
 )
 class Query:
+    @strawberry.field(
+        description="The caller's rate limit (CATALOG_RATE_LIMIT) as this operation sees it; "
+        "null when the server sets none. Asking for it alone costs nothing."
+    )
+    def rate_limit(self, info: Info) -> RateLimit | None:
+        budget = getattr(info.context, "budget", None)
+        if not isinstance(budget, Budget):
+            return None
+        return RateLimit(
+            limit=budget.limit,
+            cost=budget.cost,
+            remaining=budget.remaining,
+            reset_at=budget.reset_at,
+        )
+
     @strawberry.field(description="Any object by its global id; null when there is none.")
     async def node(
         self,
@@ -162,4 +192,5 @@ class Query:
     ) -> ChangeConnection:
         size = queries.page_size(info.context, first)
         page = await change_log.changes_page(info.context.db, after, size, filter_args(filter))
+        info.context.nodes_read += len(page.entries)
         return ChangeConnection(page=page)

@@ -41,6 +41,8 @@ from server.refusals.auth import Tokens
 from server.refusals.body_limit import BodyLimit
 from server.refusals.budget import TimeBudget
 from server.refusals.errors import JsonErrors, http_error
+from server.refusals.rate_limit import RateLimits
+from server.request.client import Clients
 
 
 def create_app(settings: Settings) -> Starlette:
@@ -86,7 +88,23 @@ def create_app(settings: Settings) -> Starlette:
         max_subscribers=settings.max_subscribers,
         burst=bursts.new,
     )
-    live = LiveSessions(feed, engine, schema.limits, tokens)
+    rate_limits = RateLimits(
+        settings.rate_limits,
+        storage=settings.rate_limit_storage,
+        namespace=settings.rate_limit_namespace or namespace,
+        max_concurrent=settings.max_concurrent_per_client,
+        max_subscriptions=settings.max_subscriptions_per_client,
+        metrics=metrics,
+    )
+    # The rate limits of requests and of long-lived connections are one object.
+    live = LiveSessions(
+        feed,
+        engine,
+        schema.limits,
+        tokens,
+        rate=rate_limits,
+        clients=Clients(settings.trusted_proxies),
+    )
     socket = LiveSocket(
         schema,
         live,
@@ -95,7 +113,7 @@ def create_app(settings: Settings) -> Starlette:
         keepalive_s=settings.keepalive_ms / 1000,
         max_per_connection=settings.max_subscriptions_per_connection,
     )
-    view = CatalogView(schema, replicas, settings, documents, store, live)
+    view = CatalogView(schema, replicas, settings, documents, store, live, rate_limits)
     # Outermost first: the id, log line and metrics see the timeout and the 413 too.
     graphql = RequestTracking(
         TimeBudget(

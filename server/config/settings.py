@@ -7,6 +7,7 @@ single line naming the variable, what is wrong with the value and what is accept
 from __future__ import annotations
 
 import importlib.util
+import ipaddress
 import os
 import re
 from collections.abc import Mapping
@@ -15,6 +16,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 from urllib.parse import urlsplit
+
+from limits import RateLimitItem, parse_many
 
 from resolvers.limits import MAX_FIRST, Limits
 from server.caches.documents import load_trusted_documents
@@ -99,6 +102,13 @@ def _response_cache(env: Mapping[str, str], name: str, default: str) -> str:
     return raw
 
 
+def _rate_limit_storage(env: Mapping[str, str], name: str) -> str:
+    storage = _response_cache(env, name, "memory")
+    if storage == "off":
+        raise SettingsError(f"{name}=off is not a storage; use memory or redis://...")
+    return storage
+
+
 def _origins(env: Mapping[str, str], name: str) -> tuple[str, ...]:
     origins = _list(env, name)
     for origin in origins:
@@ -152,6 +162,35 @@ def _otel_endpoint(env: Mapping[str, str], name: str) -> str:
             f"{name} is set but tracing is not installed; pip install 'catalog[otel]'"
         )
     return raw
+
+
+def _rate_limits(env: Mapping[str, str], name: str) -> tuple[RateLimitItem, ...]:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return ()
+    try:
+        return tuple(parse_many(raw))
+    except ValueError:
+        raise SettingsError(
+            f"{name}={shown(raw)} is not a rate limit; use an amount per unit, several "
+            "separated by ';', e.g. 5000/hour or 100/second;5000/hour"
+        ) from None
+
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def _networks(env: Mapping[str, str], name: str) -> tuple[Network, ...]:
+    networks = []
+    for item in _list(env, name):
+        try:
+            networks.append(ipaddress.ip_network(item, strict=False))
+        except ValueError:
+            raise SettingsError(
+                f"{name} has {shown(item)}, which is not an address or a network; use "
+                "comma-separated addresses or CIDRs, e.g. 10.0.0.0/8, 192.168.1.7"
+            ) from None
+    return tuple(networks)
 
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -240,6 +279,14 @@ class Settings:
     subscriber_queue: int = 1000  # changes a subscriber may leave untaken before it is cut off
     ws_init_timeout_ms: int = 5_000  # connection_init must arrive within this
     keepalive_ms: int = 15_000  # pings on a WebSocket, comments on an event stream
+    # Rate limits (docs/api.md, "Rate limits"): points per caller and window; none: off.
+    rate_limits: tuple[RateLimitItem, ...] = ()
+    rate_limit_storage: str = "memory"  # memory | redis://...
+    rate_limit_namespace: str = ""  # Redis key prefix; "" derives one from the database
+    # Peers whose X-Forwarded-For / Forwarded headers name the client.
+    trusted_proxies: tuple[Network, ...] = ()
+    max_concurrent_per_client: int = 0  # 0: no cap
+    max_subscriptions_per_client: int = 0  # 0: no cap
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -296,6 +343,12 @@ class Settings:
             subscriber_queue=_int(env, "CATALOG_SUBSCRIBER_QUEUE", d.subscriber_queue, 1),
             ws_init_timeout_ms=_int(env, "CATALOG_WS_INIT_TIMEOUT_MS", d.ws_init_timeout_ms, 100),
             keepalive_ms=_int(env, "CATALOG_KEEPALIVE_MS", d.keepalive_ms, 100),
+            rate_limits=_rate_limits(env, "CATALOG_RATE_LIMIT"),
+            rate_limit_storage=_rate_limit_storage(env, "CATALOG_RATE_LIMIT_STORAGE"),
+            rate_limit_namespace=env.get("CATALOG_RATE_LIMIT_NAMESPACE", "").strip(),
+            trusted_proxies=_networks(env, "CATALOG_TRUSTED_PROXIES"),
+            max_concurrent_per_client=_int(env, "CATALOG_MAX_CONCURRENT_PER_CLIENT", 0, 0),
+            max_subscriptions_per_client=_int(env, "CATALOG_MAX_SUBSCRIPTIONS_PER_CLIENT", 0, 0),
         )
 
     def limits(self) -> Limits:

@@ -62,8 +62,9 @@ class Results:
         self._shaped: list[dict[str, Any]] = []
         self._request_errors = 0  # results that failed before execution
         self._retry_later = False  # an error of a retry-later code: the answer is a 503
+        self._costs: list[dict[str, Any] | None] = []  # each result's rate-limit cost
 
-    def add(self, result: ExecutionResult) -> None:
+    def add(self, result: ExecutionResult, cost: dict[str, Any] | None = None) -> None:
         shaped: dict[str, Any] = {"data": result.data}
         request_error = is_request_error(result)
         if request_error:
@@ -82,18 +83,25 @@ class Results:
         if result.extensions:
             shaped["extensions"] = result.extensions
         self._shaped.append(shaped)
+        self._costs.append(cost)
 
-    def response(self, batch: bool, consistency_token: str | None = None) -> Response:
+    def response(
+        self, batch: bool, consistency_token: str | None = None, *, costs: bool = True
+    ) -> Response:
         """The response: HTTP 200, the status of a request error under the negotiated media
         type when nothing in it was executed (server.request.media), 503 when a retry may succeed.
         After a committed write every result carries its consistency token in
-        `extensions.consistency`."""
-        if consistency_token is not None:
-            for shaped in self._shaped:
-                extensions = {**(shaped.get("extensions") or {})}
+        `extensions.consistency`, and with rate limits its cost in `extensions.cost`
+        (unless `costs` is False: the answer as the response cache files it)."""
+        shaped_all = []
+        for shaped, cost in zip(self._shaped, self._costs, strict=True):
+            extensions = {**(shaped.get("extensions") or {})}
+            if consistency_token is not None:
                 extensions["consistency"] = {"token": consistency_token}
-                shaped["extensions"] = extensions
-        body = self._shaped if batch else self._shaped[0]
+            if cost is not None and costs:
+                extensions["cost"] = cost
+            shaped_all.append({**shaped, "extensions": extensions} if extensions else shaped)
+        body = shaped_all if batch else shaped_all[0]
         status = 200
         if self._request_errors == len(self._shaped):
             status = request_error_status(self.media_type)

@@ -2,7 +2,9 @@
 
 Per request it reads the operations once (server.endpoint.payload), fills in the documents
 they name by hash (server.caches.documents), decides the caller's access to every operation
-before any runs (server.refusals.auth), answers a query from the response cache when it may
+before any runs (server.refusals.auth), checks its rate limits (server.endpoint.metering:
+the points of each operation by its plan's cost verdict, judged once with the request's
+variables and handed on to the schema), answers a query from the response cache when it may
 (server.caches.responses), and otherwise executes each operation once, on the request's one
 database handle, closed when the request ends. The request id, log line and metrics
 (server.observability.tracking), the time budget (server.refusals.budget) and the body limit
@@ -14,7 +16,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
 from sqlalchemy.ext.asyncio import AsyncEngine
+from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
@@ -32,13 +36,16 @@ from schema.plans import Plan
 from server.caches.documents import DocumentRefused, Documents, Malformed, expand_documents
 from server.caches.responses import CacheableQuery, ResponseStore, cacheable
 from server.config.settings import Settings
+from server.endpoint.metering import Meter, measure, verdict_of
 from server.endpoint.payload import Operation, bad_request, read_body, read_operations
 from server.endpoint.results import Results, database_failure, unavailable_response
 from server.live.sessions import LiveSessions
 from server.live.sse import event_stream, wants_events
 from server.playground.page import page_response
 from server.refusals.auth import Caller, Tokens
+from server.refusals.rate_limit import RateLimits
 from server.refusals.refusal import Refusal, error_response, refusal_response
+from server.request.client import Client, Clients
 from server.request.headers import header
 from server.request.media import GRAPHQL_RESPONSE_JSON, JSON, negotiate, request_error_status
 from server.request.state import RequestState
@@ -59,6 +66,7 @@ class CatalogView:
         documents: Documents,
         store: ResponseStore | None = None,
         live: LiveSessions | None = None,
+        rate_limits: RateLimits | None = None,
     ) -> None:
         self._schema = schema
         self._plans = schema.plans
@@ -74,6 +82,8 @@ class CatalogView:
         # Subscriptions over Server-Sent Events, and the feed this process's commits wake.
         self._live = live
         self._keepalive_s = settings.keepalive_ms / 1000
+        self._rate = rate_limits or RateLimits()
+        self._clients = Clients(settings.trusted_proxies)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         response = await self._respond(Request(scope, receive), RequestState.of(scope))
@@ -97,20 +107,26 @@ class CatalogView:
                 if not self._graphiql:
                     raise Refusal(404, "BAD_REQUEST", "Not Found")
                 return page_response()
+            client = self._clients.of(request.scope, header(request.scope, b"authorization"))
             if events:
-                return self._stream(payload, caller, state)
+                return await self._stream(payload, caller, client, state)
             operations = payload if isinstance(payload, list) else [payload]
             # Every operation is planned and decided before any runs or a handle opens.
             plans = [self._check(op, caller, method, state) for op in operations]
-            async with self._database(plans, request) as db:
-                response = await self._answer(
-                    request, payload, plans, caller, db, state, media_type
-                )
-                if db.committed_at is not None:
-                    response.headers[CONSISTENCY_HEADER] = position_token(db.committed_at)
-                if db.committed_version is not None and self._live is not None:
-                    self._live.feed.wake()  # this process's subscribers hear of it at once
-                return response
+            verdicts = [verdict_of(op, plan) for op, plan in zip(operations, plans, strict=True)]
+            with self._rate.running(client):
+                meter = await measure(self._rate, client, plans, verdicts)
+                async with self._database(plans, request) as db:
+                    response = await self._answer(
+                        request, payload, plans, caller, db, state, media_type, meter
+                    )
+                    if db.committed_at is not None:
+                        response.headers[CONSISTENCY_HEADER] = position_token(db.committed_at)
+                    if db.committed_version is not None and self._live is not None:
+                        self._live.feed.wake()  # this process's subscribers hear of it at once
+                    if meter is not None and meter.budget is not None:
+                        response.headers.update(self._rate.headers(meter.budget))
+                    return response
         except DocumentRefused as refused:
             state.refused(refused.code)
             status = 400 if isinstance(refused, Malformed) else request_error_status(media_type)
@@ -129,8 +145,12 @@ class CatalogView:
                 raise
             return unavailable_response(code, message, state, media_type)
 
-    def _stream(
-        self, payload: Operation | list[Operation], caller: Caller, state: RequestState
+    async def _stream(
+        self,
+        payload: Operation | list[Operation],
+        caller: Caller,
+        client: Client,
+        state: RequestState,
     ) -> Response:
         """One operation answered as an event stream (server.live.sse): a subscription, or
         a query; refused like any request before the stream starts."""
@@ -144,9 +164,13 @@ class CatalogView:
                 "OPERATION_NOT_SUPPORTED",
                 "Mutations are not accepted over an event stream; POST them as JSON",
             )
+        # Opening a stream costs its document's points; each caller may keep a number open.
+        closed = await self._live.open(client, plan, payload.get("variables"))
         context = self._live.context(state.request_id)
         self._live.admit(context, caller)
-        return event_stream(self._schema, context, dict(payload), self._keepalive_s)
+        response = event_stream(self._schema, context, dict(payload), self._keepalive_s)
+        response.background = BackgroundTask(closed)
+        return response
 
     def _database(self, plans: list[Plan | None], request: Request) -> RequestConnection:
         """The request's one database handle, closed when the request ends: whether any of
@@ -169,6 +193,7 @@ class CatalogView:
         db: RequestConnection,
         state: RequestState,
         media_type: str,
+        meter: Meter | None = None,
     ) -> Response:
         batch = isinstance(payload, list)
         operations = payload if isinstance(payload, list) else [payload]
@@ -183,7 +208,9 @@ class CatalogView:
         )
         method = request.method
         allowed = self._tokens.allowed(caller, method)
-        query = self._cacheable(payload, plans[0], caller) if isinstance(payload, dict) else None
+        query = (
+            self._cacheable(payload, plans[0], caller, meter) if isinstance(payload, dict) else None
+        )
         if query is not None:
             assert self._store is not None
             key = query.key(await data_version.current(db))
@@ -191,13 +218,22 @@ class CatalogView:
             if cached is not None:
                 state.outcome, state.cache = "cache_hit", "hit"
                 db.settled()  # its one statement, the data version, was awaited
+                if meter is not None:  # no row read: the least an operation costs
+                    cached = await self._charged(cached, meter)
                 return Response(cached, media_type=media_type, headers={"x-cache": "hit"})
         results = Results(state, media_type)
         try:
-            for operation, plan in zip(operations, plans, strict=True):
+            for index, (operation, plan) in enumerate(zip(operations, plans, strict=True)):
                 context.plan = plan
+                read_before = context.nodes_read
+                if meter is not None:
+                    context.verdict, context.budget = meter.verdicts[index], meter.budget
                 result = await self._execute(operation, context, allowed, method, caller)
-                results.add(result)
+                cost = None
+                if meter is not None and plan is not None:
+                    read = context.nodes_read - read_before
+                    cost = await meter.charge(self._rate, index, plan.operation_type, read)
+                results.add(result, cost)
         finally:
             context.release()
         if not results.had_errors:
@@ -207,7 +243,9 @@ class CatalogView:
         response = results.response(batch, None if committed is None else position_token(committed))
         if query is not None:
             if response.status_code == 200 and not results.had_errors:
-                await self._store.put(key, bytes(response.body))  # type: ignore[union-attr]
+                # Filed without its cost: each answer from the cache is charged anew.
+                stored = results.response(batch, None, costs=False).body
+                await self._store.put(key, bytes(stored))  # type: ignore[union-attr]
             response.headers["x-cache"] = state.cache = "miss"
         return response
 
@@ -261,11 +299,24 @@ class CatalogView:
         except MissingQueryError as error:
             raise bad_request("No GraphQL query found in the request") from error
 
+    async def _charged(self, cached: bytes, meter: Meter) -> bytes:
+        """A cached answer with the cost of this answer from the cache in its extensions."""
+        verdict = meter.verdicts[0]
+        cost = await meter.charge(self._rate, 0, "query", 0) if verdict is not None else None
+        if cost is None:
+            return cached
+        body = orjson.loads(cached)
+        body["extensions"] = {**(body.get("extensions") or {}), "cost": cost}
+        return orjson.dumps(body)
+
     def _cacheable(
-        self, payload: Operation, plan: Plan | None, caller: Caller
+        self, payload: Operation, plan: Plan | None, caller: Caller, meter: Meter | None
     ) -> CacheableQuery | None:
         if self._store is None or plan is None or not self._tokens.may_read(caller):
             return None
+        verdict = meter.verdicts[0] if meter is not None else None
+        if verdict is not None and verdict.reads_budget:
+            return None  # the budget changes with every request
         access = "write" if self._tokens.may_write(caller) else "read"
         return cacheable(plan, payload.get("variables"), access)
 

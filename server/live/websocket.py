@@ -13,6 +13,12 @@ ASGI handler (`strawberry.asgi.GraphQL`) and its documented hooks.
   is acknowledged (Strawberry's own keep-alive serves only the older graphql-ws protocol).
 - When the process shuts down (LiveSessions.close), every subscription ends after the
   events handed to it, and the socket then closes with 1001 (going away).
+- Rate limits (docs/api.md, "Rate limits"): the caller of a socket is its
+  `connection_init` token, else the peer's address. Each operation costs its document's
+  points as it opens and counts against the caller's open subscriptions while it runs
+  (server.live.sessions); one refused is answered with an `error` message carrying
+  RATE_LIMITED, TOO_MANY_SUBSCRIPTIONS or QUERY_TOO_EXPENSIVE (and `retryAfter`), and
+  nothing of it runs.
 - Every document goes through the same plans and limits as a query over HTTP (the schema's
   Planning extension); mutations are refused here: they are accepted over HTTP POST.
 """
@@ -26,28 +32,36 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
+from graphql import GraphQLError
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
-from strawberry.asgi import GraphQL
+from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
 )
+from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
+    ErrorMessage,
+    SubscribeMessage,
+)
 
 from resolvers.live import LiveContext
 from schema import CatalogSchema
 from server.live.sessions import LiveSessions
+from server.refusals.refusal import Refusal
+from server.request.client import Client
 from server.request.headers import header
 
 GOING_AWAY = 1001
 
 
 class LiveSocketHandler(BaseGraphQLTransportWSHandler[LiveContext, None]):
-    """Strawberry's graphql-transport-ws handler, plus the keep-alive and the close at
-    shutdown (see the module's docstring)."""
+    """Strawberry's graphql-transport-ws handler, plus the keep-alive, the close at
+    shutdown, and each operation opened under the caller's rate limits (`LiveSessions.open`)
+    and counted closed when its task ends (see the module's docstring)."""
 
     async def handle(self) -> None:
         view = self.view
@@ -81,6 +95,50 @@ class LiveSocketHandler(BaseGraphQLTransportWSHandler[LiveContext, None]):
             await asyncio.wait(running)
         await self.websocket.close(code=GOING_AWAY, reason="The server is shutting down")
 
+    async def handle_subscribe(self, message: SubscribeMessage) -> None:
+        view = self.view
+        if (
+            not isinstance(view, LiveSocket)
+            or not self.connection_acknowledged
+            or message["id"] in self.operations
+            or self._connection_full()
+        ):
+            await super().handle_subscribe(message)  # refused by the protocol's own rules
+            return
+        sessions = view.sessions
+        payload = message["payload"]
+        query = payload.get("query")
+        name = payload.get("operationName")
+        plan = view.plans.plan(query, name) if isinstance(query, str) and query else None
+        try:
+            close = await sessions.open(self._client(sessions), plan, payload.get("variables"))
+        except Refusal as refusal:
+            sessions.rate.refused(refusal.code)
+            error = GraphQLError(
+                refusal.message, extensions={"code": refusal.code, **refusal.extensions}
+            )
+            await self.send_message(
+                ErrorMessage(id=message["id"], type="error", payload=[error.formatted])
+            )
+            return
+        await super().handle_subscribe(message)
+        operation = self.operations.get(message["id"])
+        if operation is None or operation.task is None:
+            close()
+        else:
+            operation.task.add_done_callback(lambda _task: close())
+
+    def _connection_full(self) -> bool:
+        most = self.max_subscriptions_per_connection
+        return most is not None and len(self.operations) >= most
+
+    def _client(self, sessions: LiveSessions) -> Client:
+        """The socket's caller: its connection_init token, else the peer's address."""
+        params = self.context.connection_params
+        authorization = params.get("Authorization") or params.get("authorization")
+        scope = self.websocket.ws.scope if isinstance(self.websocket, ASGIWebSocketAdapter) else {}
+        return sessions.clients.of(scope, authorization if isinstance(authorization, str) else None)
+
 
 class LiveSocket(GraphQL[LiveContext, None]):
     """The WebSocket side of /graphql (an ASGI app for `websocket` scopes)."""
@@ -106,7 +164,8 @@ class LiveSocket(GraphQL[LiveContext, None]):
             connection_init_wait_timeout=timedelta(seconds=init_timeout_s),
             max_subscriptions_per_connection=max_per_connection,
         )
-        self.sessions = sessions
+        self._sessions = sessions
+        self.plans = schema.plans
         self.keepalive_s = keepalive_s
         self._origins = frozenset(allowed_origins)
 
@@ -116,6 +175,10 @@ class LiveSocket(GraphQL[LiveContext, None]):
             await send({"type": "websocket.close", "code": 1008, "reason": "Origin not allowed"})
             return
         await super().__call__(scope, receive, send)
+
+    @property
+    def sessions(self) -> LiveSessions:
+        return self._sessions
 
     def _origin_allowed(self, scope: Scope) -> bool:
         """A handshake with no Origin (not a browser: no ambient credentials to abuse), from

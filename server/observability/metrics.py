@@ -25,6 +25,12 @@ values as its log line (`observe_request`). What is counted:
   workers after each request too).
 - `catalog_optimisation_disabled{name}`: 1 for each optimisation schema.compat turned off
   because a library internal it relies on has moved.
+- `catalog_rate_limit_points_total{caller}`: points charged against the rate limits, by
+  caller class (`token` or `anonymous`; never the token itself), and
+  `catalog_rate_limit_storage{backend}`: 1 for where they are counted now (`redis`,
+  `memory`, or `memory-fallback` while Redis fails). Refusals (RATE_LIMITED,
+  TOO_MANY_CONCURRENT_REQUESTS, TOO_MANY_SUBSCRIPTIONS, QUERY_TOO_EXPENSIVE) count in
+  `catalog_refusals_total`, an operation's on a WebSocket too.
 - `catalog_replica_healthy{replica}` and `catalog_replica_lag_seconds{replica}`: whether
   each read replica gets reads, and its replay lag, as db.replicas' monitor last measured
   them (set at each scrape, and with several workers after each request too).
@@ -134,6 +140,19 @@ class Metrics:
             multiprocess_mode="max",
             registry=r,
         )
+        self.points = Counter(
+            "catalog_rate_limit_points",
+            "Points charged against rate limits, by caller class (token or anonymous).",
+            ["caller"],
+            registry=r,
+        )
+        self.rate_limit_storage = Gauge(
+            "catalog_rate_limit_storage",
+            "1 for the store the rate limits count in now (redis, memory, memory-fallback).",
+            ["backend"],
+            registry=r,
+            multiprocess_mode="livemax",
+        )
         self.replica_healthy = Gauge(
             "catalog_replica_healthy",
             "1 while a read replica gets reads (reachable, within the lag bound), else 0.",
@@ -155,6 +174,19 @@ class Metrics:
         # it was made belong to no request of its own).
         self._lean_seen = execution.lean_runs()
         self._fallbacks_seen = execution.fallbacks()
+
+    def refusal(self, code: str) -> None:
+        """A refusal made outside a request (an operation on a WebSocket)."""
+        self.refusals.labels(code).inc()
+
+    def rate_limit_points(self, caller: str, points: int) -> None:
+        """`points` charged to a caller of class `caller` (server.refusals.rate_limit)."""
+        self.points.labels(caller).inc(points)
+
+    def rate_limit_backend(self, backend: str) -> None:
+        """The rate limits count in `backend` now (server.refusals.rate_limit)."""
+        for name in ("redis", "memory", "memory-fallback"):
+            self.rate_limit_storage.labels(name).set(1 if name == backend else 0)
 
     def watch_replicas(self, replicas: ReplicaSet) -> None:
         """Report the read replicas' health and lag as their monitor last measured them."""
