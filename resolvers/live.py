@@ -27,9 +27,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from db.associations import Associations
 from db.catalog import Catalog
 from db.changes import ChangeFilter, Entry
-from db.connections import BriefConnection
 from db.dialects import is_timeout, is_transient, is_unavailable
 from db.feed import ChangeFeed, FeedUnavailable, TooManySubscribers, TooSlow
+from db.per_statement import BriefConnection
 from db.records import ProductRecord, TagRecord
 from db.replicas import ReplicaSet
 from resolvers.changes import encode_change_cursor, read_page, start_after
@@ -47,7 +47,7 @@ REPLAY_PAGE = 500  # entries per read of a replay
 class SharedReads:
     """The reads of one burst of events, shared by every subscriber it goes to: one set of
     loaders, so the subscribers' loads of a turn of the loop are one batch, over a
-    connection checked out per statement (db.connections.BriefConnection): a subscriber
+    connection checked out per statement (db.per_statement.BriefConnection): a subscriber
     that resolves its events late holds nothing meanwhile."""
 
     def __init__(self, databases: AsyncEngine | ReplicaSet) -> None:

@@ -15,9 +15,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from db import readers
 from db.catalog import Catalog
-from db.connections import BriefConnection, open_request
+from db.connections import open_request
 from db.engine import create_engine
 from db.models import products
+from db.per_statement import BriefConnection
 from resolvers.loaders import Loaders
 from tests.db.rows import Factory
 from tests.faults.conftest import backends_in_transaction
