@@ -64,7 +64,9 @@ async def served(app: ASGIApp) -> AsyncIterator[httpx.AsyncClient]:
     inbox: asyncio.Queue[Message] = asyncio.Queue()
     outbox: asyncio.Queue[Message] = asyncio.Queue()
     lifespan = asyncio.create_task(
-        app({"type": "lifespan", "asgi": {"version": "3.0"}}, inbox.get, outbox.put)
+        # uvicorn passes the lifespan a state (ASGI's lifespan state), which the app's
+        # lifespan fills in for the connections (server.live.shutdown).
+        app({"type": "lifespan", "asgi": {"version": "3.0"}, "state": {}}, inbox.get, outbox.put)
     )
     await inbox.put({"type": "lifespan.startup"})
     assert (await outbox.get())["type"] == "lifespan.startup.complete"
